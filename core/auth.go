@@ -1,0 +1,63 @@
+package core
+
+import (
+	"io"
+	"time"
+)
+
+// Policy holds the auth rules; defaults are better-auth's (DefaultPolicy).
+type Policy struct {
+	// BaseURL is the public URL of the auth routes, e.g.
+	// "http://localhost:8100/api/auth"; mailed links are built on it, never on
+	// the request's Host header.
+	BaseURL string
+
+	SessionExpiresIn      time.Duration // 7 days
+	SessionUpdateAge      time.Duration // 1 day
+	SessionFreshAge       time.Duration // 1 day
+	DontRememberExpiresIn time.Duration // 1 day, for rememberMe=false
+
+	MinPasswordLength int // 8, in UTF-16 code units
+	MaxPasswordLength int // 128
+
+	RequireEmailVerification      bool
+	DeleteUserEnabled             bool
+	RevokeSessionsOnPasswordReset bool
+
+	ResetTokenTTL        time.Duration // 1 hour
+	VerificationTokenTTL time.Duration // 1 hour
+	DeleteTokenTTL       time.Duration // 1 day
+}
+
+// DefaultPolicy returns better-auth 1.7's defaults for baseURL.
+func DefaultPolicy(baseURL string) Policy {
+	return Policy{
+		BaseURL:               baseURL,
+		SessionExpiresIn:      7 * 24 * time.Hour,
+		SessionUpdateAge:      24 * time.Hour,
+		SessionFreshAge:       24 * time.Hour,
+		DontRememberExpiresIn: 24 * time.Hour,
+		MinPasswordLength:     8,
+		MaxPasswordLength:     128,
+		ResetTokenTTL:         time.Hour,
+		VerificationTokenTTL:  time.Hour,
+		DeleteTokenTTL:        24 * time.Hour,
+	}
+}
+
+// Deps are the ports the auth engine drives.
+type Deps struct {
+	Users         UserRepository
+	Sessions      SessionRepository
+	Accounts      AccountRepository
+	Verifications VerificationRepository
+	Tx            Transactor
+	Hasher        PasswordHasher
+	EmailTokens   EmailTokenSigner
+	Mailer        Mailer
+	Clock         Clock
+	// Random supplies the bytes of ids and tokens (crypto/rand.Reader in
+	// production). A failing reader fails the operation; it never yields a
+	// weak token.
+	Random io.Reader
+}

@@ -1,0 +1,110 @@
+package core
+
+import "errors"
+
+// Kind classifies an error by what the caller can do about it. The HTTP adapter
+// maps each Kind to exactly one status; core never speaks HTTP.
+type Kind int
+
+const (
+	KindInternal        Kind = iota // 500: a bug or an unexpected infrastructure failure
+	KindInvalid                     // 400: the request is malformed or breaks a rule
+	KindUnauthenticated             // 401
+	KindForbidden                   // 403
+	KindNotFound                    // 404
+	KindConflict                    // 422: better-auth answers UNPROCESSABLE_ENTITY for duplicates
+	KindRateLimited                 // 429
+	KindUnavailable                 // 503: a dependency (the database) is down; clients should retry
+)
+
+// Error is the one error type that crosses from core to the driving adapters.
+// Code and Message are better-auth's wire values; Err keeps the internal cause,
+// which is logged but never sent to clients.
+type Error struct {
+	Kind    Kind
+	Code    string
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Code + ": " + e.Err.Error()
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is matches on Code, so a sentinel matches the same failure raised with a
+// different Kind (better-auth answers INVALID_TOKEN with 400, 401 or 404
+// depending on the route) or with a wrapped cause.
+func (e *Error) Is(target error) bool {
+	var t *Error
+	if !errors.As(target, &t) {
+		return false
+	}
+	return t.Code == e.Code
+}
+
+// With returns a copy of e carrying cause, for adapters that translate an
+// infrastructure error into a core error without losing it from the logs.
+func (e *Error) With(cause error) *Error {
+	c := *e
+	c.Err = cause
+	return &c
+}
+
+// WithKind returns a copy of e with another Kind, for routes where better-auth
+// answers the same code with a different status.
+func (e *Error) WithKind(k Kind) *Error {
+	c := *e
+	c.Kind = k
+	return &c
+}
+
+func newErr(k Kind, code, msg string) *Error { return &Error{Kind: k, Code: code, Message: msg} }
+
+// Errors raised by repositories. Adapters must return these (possibly wrapped
+// with With) so that the contract suite can assert on them with errors.Is.
+var (
+	ErrUserNotFound         = newErr(KindNotFound, "USER_NOT_FOUND", "User not found")
+	ErrUserExists           = newErr(KindConflict, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL", "User already exists. Use another email.")
+	ErrSessionNotFound      = newErr(KindUnauthenticated, "SESSION_NOT_FOUND", "Session not found")
+	ErrAccountNotFound      = newErr(KindInvalid, "ACCOUNT_NOT_FOUND", "Account not found")
+	ErrVerificationNotFound = newErr(KindInvalid, "INVALID_TOKEN", "Invalid token")
+	ErrDuplicate            = newErr(KindConflict, "DUPLICATE", "Duplicate value")
+	// ErrUnavailable means the store could not be reached or did not answer in
+	// time; it must never be confused with "not found".
+	ErrUnavailable = newErr(KindUnavailable, "SERVICE_UNAVAILABLE", "Service temporarily unavailable")
+)
+
+// Errors raised by the auth engine, with better-auth's codes and messages.
+var (
+	ErrUnauthorized             = newErr(KindUnauthenticated, "UNAUTHORIZED", "Unauthorized")
+	ErrInvalidEmail             = newErr(KindInvalid, "INVALID_EMAIL", "Invalid email")
+	ErrInvalidEmailOrPassword   = newErr(KindUnauthenticated, "INVALID_EMAIL_OR_PASSWORD", "Invalid email or password")
+	ErrInvalidPassword          = newErr(KindInvalid, "INVALID_PASSWORD", "Invalid password")
+	ErrPasswordTooShort         = newErr(KindInvalid, "PASSWORD_TOO_SHORT", "Password too short")
+	ErrPasswordTooLong          = newErr(KindInvalid, "PASSWORD_TOO_LONG", "Password too long")
+	ErrEmailNotVerified         = newErr(KindForbidden, "EMAIL_NOT_VERIFIED", "Email not verified")
+	ErrInvalidToken             = newErr(KindInvalid, "INVALID_TOKEN", "Invalid token")
+	ErrTokenExpired             = newErr(KindUnauthenticated, "TOKEN_EXPIRED", "Token expired")
+	ErrInvalidUser              = newErr(KindInvalid, "INVALID_USER", "Invalid user")
+	ErrCredentialAccountMissing = newErr(KindInvalid, "CREDENTIAL_ACCOUNT_NOT_FOUND", "Credential account not found")
+	ErrEmailCannotBeUpdated     = newErr(KindInvalid, "EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated")
+	ErrSessionExpired           = newErr(KindInvalid, "SESSION_EXPIRED", "Session expired. Re-authenticate to perform this action.")
+	ErrSessionNotFresh          = newErr(KindForbidden, "SESSION_NOT_FRESH", "Session is not fresh")
+	ErrEmailMismatch            = newErr(KindInvalid, "EMAIL_MISMATCH", "Email mismatch")
+	ErrEmailAlreadyVerified     = newErr(KindInvalid, "EMAIL_ALREADY_VERIFIED", "Email is already verified")
+	ErrFailedToCreateSession    = newErr(KindUnauthenticated, "FAILED_TO_CREATE_SESSION", "Failed to create session")
+	ErrFailedToGetSession       = newErr(KindUnauthenticated, "FAILED_TO_GET_SESSION", "Failed to get session")
+	ErrFailedToGetUserInfo      = newErr(KindNotFound, "FAILED_TO_GET_USER_INFO", "Failed to get user info")
+	ErrDeleteUserDisabled       = newErr(KindNotFound, "NOT_FOUND", "")
+	ErrTooManyRequests          = newErr(KindRateLimited, "TOO_MANY_REQUESTS", "Too many requests. Please try again later.")
+	// Bodies without a code on the wire (better-auth's APIError.fromStatus);
+	// the HTTP adapter omits "code" when Code starts with "-".
+	ErrNoFieldsToUpdate = newErr(KindInvalid, "-NO_FIELDS_TO_UPDATE", "No fields to update")
+	ErrEmailIsTheSame   = newErr(KindInvalid, "-EMAIL_IS_THE_SAME", "Email is the same")
+	ErrVerificationOff  = newErr(KindInvalid, "-VERIFICATION_EMAIL_NOT_ENABLED", "Verification email isn't enabled")
+)

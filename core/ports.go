@@ -1,0 +1,135 @@
+package core
+
+import (
+	"context"
+	"time"
+)
+
+// Repository ports. Every method takes the context first; implementations run
+// inside the transaction carried by ctx when there is one (see Transactor).
+// Failures to reach the store are reported as ErrUnavailable (wrapped), never
+// as "not found".
+
+// UserRepository stores users. Emails are stored and matched lower-case.
+type UserRepository interface {
+	// Create inserts u; ErrUserExists when the email is taken.
+	Create(ctx context.Context, u User) error
+	// ByID returns ErrUserNotFound when there is no such user.
+	ByID(ctx context.Context, id string) (User, error)
+	// ByEmail matches case-insensitively; ErrUserNotFound when absent.
+	ByEmail(ctx context.Context, email string) (User, error)
+	// Update writes every field of u; ErrUserNotFound when the row is gone,
+	// ErrUserExists when the new email is taken.
+	Update(ctx context.Context, u User) error
+	// Delete removes the user with its sessions and accounts (cascade);
+	// ErrUserNotFound when absent.
+	Delete(ctx context.Context, id string) error
+}
+
+// SessionRepository stores sessions by their unique token.
+type SessionRepository interface {
+	// Create inserts s; ErrDuplicate if the token exists, ErrUserNotFound if
+	// the user does not.
+	Create(ctx context.Context, s Session) error
+	// ByToken returns the session and its user in one round trip (the hot path
+	// of get-session); ErrSessionNotFound when absent.
+	ByToken(ctx context.Context, token string) (Session, User, error)
+	// ListByUser returns the user's sessions, oldest first.
+	ListByUser(ctx context.Context, userID string) ([]Session, error)
+	// Update writes expiry and updatedAt; ErrSessionNotFound when the row is gone.
+	Update(ctx context.Context, s Session) error
+	// DeleteByToken removes one session and reports whether it existed.
+	DeleteByToken(ctx context.Context, token string) (bool, error)
+	// DeleteByUser removes the user's sessions except the one whose token is
+	// exceptToken (none when empty) and returns how many went.
+	DeleteByUser(ctx context.Context, userID, exceptToken string) (int, error)
+	// DeleteExpired removes sessions with expiresAt before t.
+	DeleteExpired(ctx context.Context, t time.Time) (int, error)
+}
+
+// AccountRepository stores the ways a user signs in.
+type AccountRepository interface {
+	// Create inserts a; ErrUserNotFound if the user does not exist.
+	Create(ctx context.Context, a Account) error
+	// Credential returns the user's email/password account (providerId
+	// "credential" and accountId = userID); ErrAccountNotFound when absent.
+	Credential(ctx context.Context, userID string) (Account, error)
+	// ListByUser returns the user's accounts, oldest first.
+	ListByUser(ctx context.Context, userID string) ([]Account, error)
+	// Update writes every field of a; ErrAccountNotFound when the row is gone.
+	Update(ctx context.Context, a Account) error
+}
+
+// VerificationRepository stores one-time secrets.
+type VerificationRepository interface {
+	Create(ctx context.Context, v Verification) error
+	// Latest returns the newest row for identifier, expired or not;
+	// ErrVerificationNotFound when there is none.
+	Latest(ctx context.Context, identifier string) (Verification, error)
+	// Consume atomically deletes every row for identifier and returns the
+	// newest, so that of any number of concurrent callers exactly one gets it;
+	// the others get ErrVerificationNotFound. Expiry is the caller's check.
+	Consume(ctx context.Context, identifier string) (Verification, error)
+	// DeleteExpired removes rows with expiresAt before t.
+	DeleteExpired(ctx context.Context, t time.Time) (int, error)
+}
+
+// Transactor runs fn in one transaction: all of fn's repository calls made
+// with the ctx it receives commit together or not at all.
+type Transactor interface {
+	WithinTx(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// RateLimiter counts requests per key in a sliding window (better-auth's
+// algorithm). Consume is atomic: of N concurrent calls on a fresh key with
+// limit max, exactly max are allowed. A denied call is not counted.
+type RateLimiter interface {
+	Consume(ctx context.Context, key string, window time.Duration, max int, now time.Time) (RateDecision, error)
+}
+
+// RateDecision is the outcome of one RateLimiter.Consume.
+type RateDecision struct {
+	Allowed    bool
+	RetryAfter time.Duration // set when denied: time until the window frees
+}
+
+// PasswordHasher hashes and verifies passwords in a storable string format.
+// Implementations bound their concurrency (scrypt needs 32 MiB per call) and
+// honour ctx while waiting for a slot.
+type PasswordHasher interface {
+	Hash(ctx context.Context, password string) (string, error)
+	// Verify reports whether password matches hash. A malformed hash is an
+	// error, not a mismatch.
+	Verify(ctx context.Context, hash, password string) (bool, error)
+}
+
+// EmailClaims are the contents of a stateless email-verification token.
+type EmailClaims struct {
+	Email       string
+	UpdateTo    string // change-email only
+	RequestType string // "change-email-confirmation" | "change-email-verification" | ""
+	UserID      string
+}
+
+// EmailTokenSigner signs and checks email-verification tokens (better-auth
+// uses HS256 JWTs keyed with the app secret).
+type EmailTokenSigner interface {
+	Sign(c EmailClaims, now time.Time, ttl time.Duration) (string, error)
+	// Parse returns ErrTokenExpired for a well-signed but expired token and
+	// ErrInvalidToken for anything else that is wrong.
+	Parse(token string, now time.Time) (EmailClaims, error)
+}
+
+// Mail is one outgoing message. Text must hold any action URL on a line of
+// its own, so that a user (or a test) can always find it.
+type Mail struct {
+	To      string
+	Subject string
+	Text    string
+}
+
+// Mailer delivers mail. Implementations must not let a slow or failing mail
+// server hold up the caller for long.
+type Mailer interface {
+	Send(ctx context.Context, m Mail) error
+}
