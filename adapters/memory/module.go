@@ -1,0 +1,21 @@
+package memory
+
+import (
+	"go.uber.org/fx"
+
+	"github.com/authd/authd/core"
+)
+
+// Module provides one Store and every port on it, in place of the Postgres
+// module.
+var Module = fx.Module("memory",
+	fx.Provide(
+		NewStore,
+		fx.Annotate((*Store).Users, fx.As(new(core.UserRepository))),
+		fx.Annotate((*Store).Sessions, fx.As(new(core.SessionRepository))),
+		fx.Annotate((*Store).Accounts, fx.As(new(core.AccountRepository))),
+		fx.Annotate((*Store).Verifications, fx.As(new(core.VerificationRepository))),
+		fx.Annotate((*Store).Tx, fx.As(new(core.Transactor))),
+		fx.Annotate((*Store).RateLimiter, fx.As(new(core.RateLimiter))),
+	),
+)

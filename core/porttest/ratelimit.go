@@ -1,0 +1,115 @@
+package porttest
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authd/authd/core"
+)
+
+// RunRateLimiter checks core.RateLimiter against better-auth's algorithm:
+// the first request counts 1; once now - lastRequest >= window the count
+// restarts at 1; otherwise a request is denied at count >= max, or counted
+// and lastRequest moves to now. Denied requests change nothing.
+func RunRateLimiter(t *testing.T, newAdapters func(t *testing.T) Adapters) {
+	runGroup(t, newAdapters, func(a Adapters) []string { return nilPorts(a, "RateLimiter") }, []testCase{
+		{"SlidingWindow", rateSlidingWindow},
+		{"KeysAreIndependent", rateKeysIndependent},
+		{"ConcurrentConsumeIsAtomic", rateConcurrent},
+	})
+}
+
+const (
+	rateWindow = 10 * time.Second
+	rateMax    = 3
+)
+
+func consume(t *testing.T, a Adapters, key string, at time.Time) core.RateDecision {
+	t.Helper()
+	d, err := a.RateLimiter.Consume(t.Context(), key, rateWindow, rateMax, at)
+	noErr(t, "Consume", err)
+	return d
+}
+
+func wantAllowed(t *testing.T, a Adapters, key string, at time.Time, step string) {
+	t.Helper()
+	if d := consume(t, a, key, at); !d.Allowed {
+		t.Fatalf("%s: denied (retry after %v), want allowed", step, d.RetryAfter)
+	}
+}
+
+// wantDenied also checks RetryAfter, which better-auth computes as
+// lastRequest + window - now.
+func wantDenied(t *testing.T, a Adapters, key string, at time.Time, retryAfter time.Duration, step string) {
+	t.Helper()
+	d := consume(t, a, key, at)
+	if d.Allowed {
+		t.Fatalf("%s: allowed, want denied", step)
+	}
+	if d.RetryAfter != retryAfter {
+		t.Fatalf("%s: RetryAfter = %v, want %v", step, d.RetryAfter, retryAfter)
+	}
+}
+
+func rateSlidingWindow(t *testing.T, a Adapters) {
+	key, t0 := "203.0.113.9|/sign-in/email|"+randID(), now()
+	wantAllowed(t, a, key, t0, "1st request")
+	wantAllowed(t, a, key, t0.Add(time.Second), "2nd request")
+	wantAllowed(t, a, key, t0.Add(2*time.Second), "3rd request")
+	wantDenied(t, a, key, t0.Add(3*time.Second), 9*time.Second, "4th request")
+	// The window runs from the last allowed request, not the first.
+	wantDenied(t, a, key, t0.Add(rateWindow), 2*time.Second, "request one window after the first")
+	// Denied requests do not move lastRequest: if they did, this one would
+	// wait a full window.
+	wantDenied(t, a, key, t0.Add(rateWindow+2*time.Second-time.Millisecond), time.Millisecond, "request 1ms before the window frees")
+	// now - lastRequest == window frees the key and restarts the count at 1,
+	// so two more fit before the limit.
+	t1 := t0.Add(rateWindow + 2*time.Second)
+	wantAllowed(t, a, key, t1, "request as the window frees")
+	wantAllowed(t, a, key, t1.Add(time.Millisecond), "2nd request of the new window")
+	wantAllowed(t, a, key, t1.Add(2*time.Millisecond), "3rd request of the new window")
+	wantDenied(t, a, key, t1.Add(3*time.Millisecond), rateWindow-time.Millisecond, "4th request of the new window")
+}
+
+func rateKeysIndependent(t *testing.T, a Adapters) {
+	at := now()
+	exhausted, fresh := "198.51.100.1|/sign-up/email|"+randID(), "198.51.100.2|/sign-up/email|"+randID()
+	for range rateMax {
+		wantAllowed(t, a, exhausted, at, "request within the limit")
+	}
+	wantDenied(t, a, exhausted, at, rateWindow, "request over the limit")
+	for range rateMax {
+		wantAllowed(t, a, fresh, at, "request on another key")
+	}
+	wantDenied(t, a, fresh, at, rateWindow, "request over the limit on another key")
+}
+
+func rateConcurrent(t *testing.T, a Adapters) {
+	const callers = 50
+	key, at := "192.0.2.1|/sign-in/email|"+randID(), now()
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	decisions := make([]core.RateDecision, callers)
+	errs := make([]error, callers)
+	for i := range callers {
+		wg.Go(func() {
+			<-start
+			decisions[i], errs[i] = a.RateLimiter.Consume(t.Context(), key, rateWindow, rateMax, at)
+		})
+	}
+	close(start)
+	wg.Wait()
+	allowed := 0
+	for i, d := range decisions {
+		noErr(t, "Consume", errs[i])
+		if d.Allowed {
+			allowed++
+		} else if d.RetryAfter <= 0 || d.RetryAfter > rateWindow {
+			t.Fatalf("denied Consume: RetryAfter = %v, want in (0, %v]", d.RetryAfter, rateWindow)
+		}
+	}
+	if allowed != rateMax {
+		t.Fatalf("%d of %d concurrent Consume calls allowed, want exactly %d", allowed, callers, rateMax)
+	}
+}
