@@ -60,4 +60,11 @@ type Deps struct {
 	// production). A failing reader fails the operation; it never yields a
 	// weak token.
 	Random io.Reader
+	// DecoyHash is a hash in Hasher's format that no password matches
+	// (crypto.ScryptHasher.Decoy()). Sign-in verifies against it when there
+	// is no user or no password to check, so that an unknown email costs the
+	// same hashing work as a wrong password. Optional: when empty, the engine
+	// hashes the submitted password instead, which costs the same for
+	// hashers whose Hash and Verify do equal work, as scrypt's do.
+	DecoyHash string
 }

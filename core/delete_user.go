@@ -1,0 +1,115 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// DeleteUserInput is the body of POST /delete-user.
+type DeleteUserInput struct {
+	Password    *string
+	Token       *string
+	CallbackURL string
+}
+
+// DeleteUserResult: Deleted is false when a confirmation link was mailed
+// instead ("Verification email sent").
+type DeleteUserResult struct{ Deleted bool }
+
+// errInvalidDeleteToken is better-auth's answer to a bad deletion token: 404.
+var errInvalidDeleteToken = ErrInvalidToken.WithKind(KindNotFound)
+
+// DeleteUser follows better-auth with sendDeleteAccountVerification
+// configured: a password, when given, must be right; a token, when given,
+// deletes the user at once; otherwise a one-day confirmation link is mailed
+// and nothing is deleted yet.
+func (a *Auth) DeleteUser(ctx context.Context, v SessionView, in DeleteUserInput) (DeleteUserResult, error) {
+	if !a.p.DeleteUserEnabled {
+		return DeleteUserResult{}, ErrDeleteUserDisabled
+	}
+	if in.Password != nil && *in.Password != "" {
+		if err := a.checkPassword(ctx, v.User.ID(), *in.Password); err != nil {
+			return DeleteUserResult{}, err
+		}
+	}
+	if in.Token != nil && *in.Token != "" {
+		if err := a.DeleteUserCallback(ctx, v, *in.Token); err != nil {
+			return DeleteUserResult{}, err
+		}
+		return DeleteUserResult{Deleted: true}, nil
+	}
+
+	token, err := a.randomString(deleteTokenLength, digitsLower)
+	if err != nil {
+		return DeleteUserResult{}, err
+	}
+	if err := a.storeVerification(ctx, DeleteAccountPrefix+token, v.User.ID(), a.p.DeleteTokenTTL); err != nil {
+		return DeleteUserResult{}, err
+	}
+	a.sendDeleteAccountMail(ctx, v.User, token, in.CallbackURL)
+	return DeleteUserResult{Deleted: false}, nil
+}
+
+// DeleteUserCallback redeems a deletion token for the signed-in user and
+// deletes them with their sessions and accounts. The token is consumed in the
+// same transaction as the deletion; a token that is unknown, expired or minted
+// for another user is ErrInvalidToken (404), and a foreign token is left
+// untouched.
+func (a *Auth) DeleteUserCallback(ctx context.Context, v SessionView, token string) error {
+	if !a.p.DeleteUserEnabled {
+		return ErrDeleteUserDisabled
+	}
+	if token == "" {
+		return errInvalidDeleteToken
+	}
+	return a.d.Tx.WithinTx(ctx, func(ctx context.Context) error {
+		ver, err := a.d.Verifications.Consume(ctx, DeleteAccountPrefix+token)
+		if errors.Is(err, ErrVerificationNotFound) {
+			return errInvalidDeleteToken
+		}
+		if err != nil {
+			return err
+		}
+		if ver.Expired(a.now()) || ver.Value() != v.User.ID() {
+			return errInvalidDeleteToken
+		}
+		return a.d.Users.Delete(ctx, v.User.ID())
+	})
+}
+
+// checkPassword verifies pw against the user's credential account:
+// ErrCredentialAccountMissing without one, ErrInvalidPassword when wrong.
+func (a *Auth) checkPassword(ctx context.Context, userID, pw string) error {
+	if err := a.checkPasswordMax(pw); err != nil {
+		return err
+	}
+	_, hash, ok, err := a.credentialHash(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrCredentialAccountMissing
+	}
+	match, err := a.d.Hasher.Verify(ctx, hash, pw)
+	if err != nil {
+		return err
+	}
+	if !match {
+		return ErrInvalidPassword
+	}
+	return nil
+}
+
+// storeVerification records a one-time secret under identifier.
+func (a *Auth) storeVerification(ctx context.Context, identifier, value string, ttl time.Duration) error {
+	id, err := a.newID()
+	if err != nil {
+		return err
+	}
+	ver, err := NewVerification(id, identifier, value, a.now(), ttl)
+	if err != nil {
+		return err
+	}
+	return a.d.Verifications.Create(ctx, ver)
+}

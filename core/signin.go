@@ -1,0 +1,87 @@
+package core
+
+import (
+	"context"
+	"errors"
+)
+
+// SignInInput is the body of POST /sign-in/email.
+type SignInInput struct {
+	Email, Password string
+	RememberMe      bool
+	CallbackURL     string // for the verification link sent to unverified users
+	Meta            RequestMeta
+}
+
+// SignInEmail checks the password and starts a session. An unknown email, a
+// user without a credential account or password, and a wrong password all
+// answer ErrInvalidEmailOrPassword after the same hashing work.
+// Infrastructure failures are returned as they are, never as a 401.
+func (a *Auth) SignInEmail(ctx context.Context, in SignInInput) (AuthResult, error) {
+	email, err := NormalizeEmail(in.Email)
+	if err != nil {
+		return AuthResult{}, err
+	}
+	if err := a.checkPasswordMax(in.Password); err != nil {
+		return AuthResult{}, err
+	}
+	user, err := a.d.Users.ByEmail(ctx, email)
+	if errors.Is(err, ErrUserNotFound) {
+		return AuthResult{}, a.rejectSignIn(ctx, in.Password)
+	}
+	if err != nil {
+		return AuthResult{}, err
+	}
+	_, hash, ok, err := a.credentialHash(ctx, user.ID())
+	if err != nil {
+		return AuthResult{}, err
+	}
+	if !ok {
+		return AuthResult{}, a.rejectSignIn(ctx, in.Password)
+	}
+	match, err := a.d.Hasher.Verify(ctx, hash, in.Password)
+	if err != nil {
+		return AuthResult{}, err
+	}
+	if !match {
+		return AuthResult{}, ErrInvalidEmailOrPassword
+	}
+	if a.p.RequireEmailVerification && !user.EmailVerified() {
+		if err := a.sendVerificationMail(ctx, user, in.CallbackURL); err != nil {
+			return AuthResult{}, err
+		}
+		return AuthResult{}, ErrEmailNotVerified
+	}
+
+	s, err := a.newSession(user.ID(), !in.RememberMe, in.Meta)
+	if err != nil {
+		return AuthResult{}, err
+	}
+	err = a.d.Tx.WithinTx(ctx, func(ctx context.Context) error {
+		// The hash was checked outside any transaction (scrypt is slow). If a
+		// password change committed meanwhile, the password just checked is
+		// no longer the account's, and the session must not be made: it would
+		// survive the change's revocation of all sessions.
+		_, current, ok, err := a.credentialHash(ctx, user.ID())
+		if err != nil {
+			return err
+		}
+		if !ok || current != hash {
+			return ErrInvalidEmailOrPassword
+		}
+		return a.createSession(ctx, s)
+	})
+	if err != nil {
+		return AuthResult{}, err
+	}
+	return AuthResult{User: user, Session: &s}, nil
+}
+
+// rejectSignIn spends a decoy password check, then answers like a wrong
+// password.
+func (a *Auth) rejectSignIn(ctx context.Context, password string) error {
+	if err := a.decoyVerify(ctx, password); err != nil {
+		return err
+	}
+	return ErrInvalidEmailOrPassword
+}
