@@ -1,0 +1,63 @@
+package bunpg
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/authd/authd/core"
+)
+
+// RateLimiter keeps better-auth's per-key counters in table rate_limit, so
+// that every instance of authd shares one budget per client.
+type RateLimiter struct{ store }
+
+var _ core.RateLimiter = (*RateLimiter)(nil)
+
+func NewRateLimiter(db *bun.DB, cfg Config) *RateLimiter { return &RateLimiter{newStore(db, cfg)} }
+
+// consumeSQL is better-auth's sliding window as one statement, atomic under
+// any concurrency: the INSERT creates the key with count 1; on conflict the
+// row is locked and, unless the window is full, reset (window elapsed) or
+// incremented, with last_request = now. A full window fails the DO UPDATE's
+// WHERE, so the row is left as it was (a denied request is not counted) and
+// "up" returns nothing; the second SELECT then reports the row's
+// last_request for Retry-After. It reads the statement's snapshot, which may
+// miss a row committed by a racing first request, hence COALESCE in Go.
+const consumeSQL = `
+WITH up AS (
+	INSERT INTO rate_limit AS r (key, count, last_request) VALUES (?0, 1, ?1)
+	ON CONFLICT (key) DO UPDATE SET
+		count = CASE WHEN ?1 - r.last_request >= ?2 THEN 1 ELSE r.count + 1 END,
+		last_request = ?1
+	WHERE ?1 - r.last_request >= ?2 OR r.count < ?3
+	RETURNING r.last_request
+)
+SELECT true AS allowed, last_request FROM up
+UNION ALL
+SELECT false, last_request FROM rate_limit WHERE key = ?0 AND NOT EXISTS (SELECT 1 FROM up)`
+
+// Consume counts one request for key at now. now is passed in (milliseconds
+// since the epoch, as better-auth stores it) rather than read from the
+// database clock, so that tests and the memory limiter agree.
+func (l *RateLimiter) Consume(ctx context.Context, key string, window time.Duration, limit int, now time.Time) (core.RateDecision, error) {
+	ctx, db, cancel := l.call(ctx)
+	defer cancel()
+	nowMS, windowMS := now.UnixMilli(), window.Milliseconds()
+	var rows []struct {
+		Allowed     bool  `bun:"allowed"`
+		LastRequest int64 `bun:"last_request"`
+	}
+	if err := db.NewRaw(consumeSQL, key, nowMS, windowMS, limit).Scan(ctx, &rows); err != nil {
+		return core.RateDecision{}, mapErr(err, core.ErrUnavailable)
+	}
+	if len(rows) == 1 && rows[0].Allowed {
+		return core.RateDecision{Allowed: true}, nil
+	}
+	retry := window
+	if len(rows) == 1 {
+		retry = time.Duration(rows[0].LastRequest+windowMS-nowMS) * time.Millisecond
+	}
+	return core.RateDecision{Allowed: false, RetryAfter: retry}, nil
+}

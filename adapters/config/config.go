@@ -1,0 +1,153 @@
+// Package config loads authd's settings with koanf: built-in defaults, then an
+// optional YAML file, then (in development only) a .env file, then the process
+// environment. Environment names are part of the deployment contract: a key
+// "section.field" is set by SECTION_FIELD (AUTH_BASE_URL -> auth.base_url).
+package config
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Config is the whole of authd's configuration. Load it with Load and check it
+// with Validate before use.
+type Config struct {
+	App  App  `koanf:"app"`
+	Auth Auth `koanf:"auth"`
+	HTTP HTTP `koanf:"http"`
+	DB   DB   `koanf:"db"`
+	SMTP SMTP `koanf:"smtp"`
+}
+
+// App holds process-wide settings.
+type App struct {
+	Env    string `koanf:"env"`    // development | production | test
+	Secret Secret `koanf:"secret"` // signs cookies and email tokens; >= 32 characters
+}
+
+// Auth holds the better-auth options authd supports.
+type Auth struct {
+	// BaseURL is the public URL of the API including its path (e.g.
+	// https://example.com/api); the auth routes live under BaseURL + "/auth".
+	BaseURL                       string   `koanf:"base_url"`
+	TrustedOrigins                []string `koanf:"trusted_origins"`
+	RequireEmailVerification      bool     `koanf:"require_email_verification"`
+	DeleteUserEnabled             bool     `koanf:"delete_user_enabled"`
+	RateLimitEnabled              bool     `koanf:"rate_limit_enabled"`
+	RateLimitStorage              string   `koanf:"rate_limit_storage"` // memory | database
+	RevokeSessionsOnPasswordReset bool     `koanf:"revoke_sessions_on_password_reset"`
+	// TrustedProxies are the IPs/CIDRs whose X-Forwarded-For is believed.
+	TrustedProxies []string `koanf:"trusted_proxies"`
+}
+
+// HTTP holds the listener's limits.
+type HTTP struct {
+	Addr            string        `koanf:"addr"`
+	BodyLimit       int           `koanf:"body_limit"` // bytes
+	ReadTimeout     time.Duration `koanf:"read_timeout"`
+	WriteTimeout    time.Duration `koanf:"write_timeout"`
+	IdleTimeout     time.Duration `koanf:"idle_timeout"`
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+}
+
+// DB holds the Postgres connection settings.
+type DB struct {
+	Host         string        `koanf:"host"`
+	Port         int           `koanf:"port"`
+	Name         string        `koanf:"name"`
+	User         string        `koanf:"user"`
+	Password     Secret        `koanf:"password"`
+	SSLMode      string        `koanf:"sslmode"` // disable | require | verify-full
+	MaxOpenConns int           `koanf:"max_open_conns"`
+	QueryTimeout time.Duration `koanf:"query_timeout"`
+	DialTimeout  time.Duration `koanf:"dial_timeout"`
+}
+
+// SMTP holds the outgoing mail settings; with no Host, mails are logged.
+type SMTP struct {
+	Host     string `koanf:"host"`
+	Port     int    `koanf:"port"`
+	Username string `koanf:"username"`
+	Password Secret `koanf:"password"`
+	From     string `koanf:"from"`
+}
+
+// defaults are the values used when neither file nor environment sets a key.
+func defaults() map[string]any {
+	return map[string]any{
+		"app.env":                                "development",
+		"auth.trusted_origins":                   []string{},
+		"auth.trusted_proxies":                   []string{},
+		"auth.rate_limit_enabled":                true,
+		"auth.rate_limit_storage":                "memory",
+		"auth.revoke_sessions_on_password_reset": true,
+		"http.addr":                              "127.0.0.1:8100",
+		"http.body_limit":                        64 << 10,
+		"http.read_timeout":                      "10s",
+		"http.write_timeout":                     "15s",
+		"http.idle_timeout":                      "60s",
+		"http.shutdown_timeout":                  "30s",
+		"db.host":                                "localhost",
+		"db.port":                                5432,
+		"db.name":                                "authd",
+		"db.user":                                "postgres",
+		"db.sslmode":                             "disable",
+		"db.max_open_conns":                      4 * runtime.GOMAXPROCS(0),
+		"db.query_timeout":                       "3s",
+		"db.dial_timeout":                        "5s",
+		"smtp.port":                              587,
+		"smtp.from":                              "authd <no-reply@localhost>",
+	}
+}
+
+// AuthBaseURL is the public URL of the auth routes, e.g.
+// "http://localhost:8100/api/auth"; mailed links are built on it.
+func (c Config) AuthBaseURL() string {
+	return strings.TrimRight(c.Auth.BaseURL, "/") + "/auth"
+}
+
+// AuthBasePath is the path the auth routes are mounted on, e.g. "/api/auth".
+func (c Config) AuthBasePath() string {
+	u, err := url.Parse(c.Auth.BaseURL)
+	if err != nil {
+		return "/auth"
+	}
+	return strings.TrimRight(u.Path, "/") + "/auth"
+}
+
+// Origin is the base URL's origin as a browser sends it in the Origin header:
+// lower-case scheme and host, default port dropped.
+func (c Config) Origin() string {
+	u, err := url.Parse(c.Auth.BaseURL)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if p := u.Port(); p != "" && !(scheme == "http" && p == "80") && !(scheme == "https" && p == "443") {
+		host += ":" + p
+	}
+	return scheme + "://" + host
+}
+
+const redacted = "[redacted]"
+
+// Secret is a string that never prints: fmt (every verb, including %d and
+// %#v, hence Format rather than only String), slog and the encoders all see
+// "[redacted]". Call Reveal where the value is really needed.
+type Secret string
+
+func (s Secret) Reveal() string             { return string(s) }
+func (Secret) String() string               { return redacted }
+func (Secret) Format(f fmt.State, _ rune)   { _, _ = io.WriteString(f, redacted) }
+func (Secret) LogValue() slog.Value         { return slog.StringValue(redacted) }
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }

@@ -1,0 +1,126 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// MinSecretLength is the shortest APP_SECRET accepted. better-auth only warns
+// below 32; authd refuses to start.
+const MinSecretLength = 32
+
+// ExampleSecret is the placeholder shipped in .env.example; it is public, so
+// it is refused like a missing secret.
+const ExampleSecret = "replace-me-with-openssl-rand-base64-32-output"
+
+// Validate reports every problem at once, each naming the environment
+// variable that fixes it, so that a misconfigured deployment fails closed on
+// the first start rather than one error per restart.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	prod := c.App.Env == "production"
+
+	if !slices.Contains([]string{"development", "production", "test"}, c.App.Env) {
+		add("APP_ENV must be one of development, production, test (got %q)", c.App.Env)
+	}
+	switch secret := c.App.Secret.Reveal(); {
+	case secret == "":
+		add("APP_SECRET is required")
+	case secret == ExampleSecret:
+		add("APP_SECRET must not be the example value from .env.example")
+	case len(secret) < MinSecretLength:
+		add("APP_SECRET must be at least %d characters", MinSecretLength)
+	}
+
+	if c.Auth.BaseURL == "" {
+		add("AUTH_BASE_URL is required")
+	} else if u, ok := parseBaseURL(c.Auth.BaseURL); !ok {
+		add("AUTH_BASE_URL must be an absolute http(s) URL without query or fragment, e.g. https://example.com/api (got %q)", c.Auth.BaseURL)
+	} else if prod && u.Scheme != "https" {
+		add("AUTH_BASE_URL must use https when APP_ENV is production")
+	}
+	for _, o := range c.Auth.TrustedOrigins {
+		if o == "*" {
+			add(`AUTH_TRUSTED_ORIGINS must not contain "*": it would trust every site`)
+		}
+	}
+	for _, p := range c.Auth.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				add("AUTH_TRUSTED_PROXIES: %q is neither an IP address nor a CIDR", p)
+			}
+		}
+	}
+	if prod && !c.Auth.RateLimitEnabled {
+		add("AUTH_RATE_LIMIT_ENABLED must not be false when APP_ENV is production")
+	}
+	if !slices.Contains([]string{"memory", "database"}, c.Auth.RateLimitStorage) {
+		add("AUTH_RATE_LIMIT_STORAGE must be memory or database (got %q)", c.Auth.RateLimitStorage)
+	}
+
+	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
+		add("HTTP_ADDR must be host:port (got %q)", c.HTTP.Addr)
+	}
+	if c.HTTP.BodyLimit <= 0 {
+		add("HTTP_BODY_LIMIT must be a positive number of bytes")
+	}
+	positive(add, "HTTP_READ_TIMEOUT", c.HTTP.ReadTimeout)
+	positive(add, "HTTP_WRITE_TIMEOUT", c.HTTP.WriteTimeout)
+	positive(add, "HTTP_IDLE_TIMEOUT", c.HTTP.IdleTimeout)
+	positive(add, "HTTP_SHUTDOWN_TIMEOUT", c.HTTP.ShutdownTimeout)
+
+	if c.DB.Host == "" {
+		add("DB_HOST is required")
+	}
+	port(add, "DB_PORT", c.DB.Port)
+	if c.DB.Name == "" {
+		add("DB_NAME is required")
+	}
+	if c.DB.User == "" {
+		add("DB_USER is required")
+	}
+	if !slices.Contains([]string{"disable", "require", "verify-full"}, c.DB.SSLMode) {
+		add("DB_SSLMODE must be disable, require or verify-full (got %q)", c.DB.SSLMode)
+	}
+	if c.DB.MaxOpenConns <= 0 {
+		add("DB_MAX_OPEN_CONNS must be positive")
+	}
+	positive(add, "DB_QUERY_TIMEOUT", c.DB.QueryTimeout)
+	positive(add, "DB_DIAL_TIMEOUT", c.DB.DialTimeout)
+
+	port(add, "SMTP_PORT", c.SMTP.Port)
+	if _, err := mail.ParseAddress(c.SMTP.From); err != nil {
+		add("SMTP_FROM must be a mail address such as \"authd <no-reply@example.com>\" (got %q)", c.SMTP.From)
+	}
+
+	return errors.Join(errs...)
+}
+
+func parseBaseURL(s string) (*url.URL, bool) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil || strings.Contains(u.Host, "*") {
+		return nil, false
+	}
+	return u, true
+}
+
+func positive(add func(string, ...any), name string, d time.Duration) {
+	if d <= 0 {
+		add("%s must be a positive duration such as \"10s\"", name)
+	}
+}
+
+func port(add func(string, ...any), name string, p int) {
+	if p < 1 || p > 65535 {
+		add("%s must be between 1 and 65535 (got %d)", name, p)
+	}
+}

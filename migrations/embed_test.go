@@ -1,0 +1,23 @@
+package migrations_test
+
+import (
+	"testing"
+
+	"github.com/authd/authd/migrations"
+)
+
+func TestEveryMigrationHasUpAndDown(t *testing.T) {
+	want := []string{"20260101000001_auth_schema", "20260101000002_rate_limit"}
+	got := migrations.Migrations.Sorted()
+	if len(got) != len(want) {
+		t.Fatalf("got %d migrations (%v), want %v", len(got), got, want)
+	}
+	for i, m := range got {
+		if m.String() != want[i] {
+			t.Errorf("migration %d = %s, want %s", i, m, want[i])
+		}
+		if m.Up == nil || m.Down == nil {
+			t.Errorf("migration %s: up set %t, down set %t; both are required", m, m.Up != nil, m.Down != nil)
+		}
+	}
+}
