@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/uptrace/bun"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+
+	"github.com/authd/authd/adapters/bunpg"
+	"github.com/authd/authd/adapters/config"
+	"github.com/authd/authd/adapters/crypto"
+	"github.com/authd/authd/adapters/httpfiber"
+	"github.com/authd/authd/adapters/mail"
+	"github.com/authd/authd/adapters/memory"
+	"github.com/authd/authd/core"
+)
+
+// Start must cover the database ping (dial timeout); stop must cover the HTTP
+// drain (HTTP_SHUTDOWN_TIMEOUT) plus the mail queue, which fx's 15 s default
+// would cut short.
+const (
+	startTimeout   = 30 * time.Second
+	stopMailBudget = 15 * time.Second
+)
+
+// storage selects the adapters behind the repository ports.
+type storage func(cfg config.Config) fx.Option
+
+// postgresStorage is production: one shared *bun.DB behind every port.
+func postgresStorage(cfg config.Config) fx.Option {
+	return fx.Options(
+		fx.Supply(dbConfig(cfg)),
+		bunpg.Module,
+		fx.Provide(func(db *bun.DB) httpfiber.ReadinessFunc {
+			return func(ctx context.Context) error { return db.PingContext(ctx) }
+		}),
+		rateLimiterOption(cfg),
+	)
+}
+
+// memoryStorage runs authd without a database, for tests of the wiring.
+func memoryStorage(cfg config.Config) fx.Option {
+	return fx.Options(
+		memory.Module,
+		fx.Supply(httpfiber.ReadinessFunc(func(context.Context) error { return nil })),
+	)
+}
+
+// rateLimiterOption keeps counters in process memory unless the operator asked
+// for Postgres, which every instance behind a load balancer shares.
+func rateLimiterOption(cfg config.Config) fx.Option {
+	if cfg.Auth.RateLimitStorage == "database" {
+		return fx.Provide(fx.Annotate(bunpg.NewRateLimiter, fx.As(new(core.RateLimiter))))
+	}
+	return fx.Provide(fx.Annotate(memory.NewRateLimiter, fx.As(new(core.RateLimiter))))
+}
+
+func newApp(cfg config.Config, log *slog.Logger, store storage, extra ...fx.Option) *fx.App {
+	return fx.New(
+		fx.WithLogger(func() fxevent.Logger { return quietFxLogger{&fxevent.SlogLogger{Logger: log}} }),
+		fx.StartTimeout(startTimeout),
+		fx.StopTimeout(cfg.HTTP.ShutdownTimeout+stopMailBudget),
+		fx.Supply(cfg, log, httpfiber.ListenAddr(cfg.HTTP.Addr)),
+		store(cfg),
+		fx.Provide(
+			policy,
+			newHasher,
+			newEmailTokens,
+			newMailer,
+			newAuth,
+			httpOptions,
+			func() core.Clock { return core.SystemClock{} },
+		),
+		httpfiber.Module,
+		fx.Options(extra...),
+	)
+}
+
+func dbConfig(cfg config.Config) bunpg.Config {
+	return bunpg.Config{
+		Host: cfg.DB.Host, Port: cfg.DB.Port, Name: cfg.DB.Name, User: cfg.DB.User,
+		Password: cfg.DB.Password.Reveal(), SSLMode: cfg.DB.SSLMode, MaxOpenConns: cfg.DB.MaxOpenConns,
+		DialTimeout: cfg.DB.DialTimeout, QueryTimeout: cfg.DB.QueryTimeout,
+	}
+}
+
+func policy(cfg config.Config) core.Policy {
+	p := core.DefaultPolicy(cfg.AuthBaseURL())
+	p.RequireEmailVerification = cfg.Auth.RequireEmailVerification
+	p.DeleteUserEnabled = cfg.Auth.DeleteUserEnabled
+	p.RevokeSessionsOnPasswordReset = cfg.Auth.RevokeSessionsOnPasswordReset
+	return p
+}
+
+// newHasher allows one scrypt per core (each takes a core and 32 MiB) and
+// queues a bounded number more, so a sign-in flood is answered 503 instead of
+// exhausting memory.
+func newHasher() *crypto.ScryptHasher {
+	n := runtime.GOMAXPROCS(0)
+	return crypto.NewScryptHasher(n, 64*n)
+}
+
+func newEmailTokens(cfg config.Config) (*crypto.JWTSigner, error) {
+	return crypto.NewJWTSigner([]byte(cfg.App.Secret.Reveal()))
+}
+
+// newMailer sends through SMTP when configured, else logs (development), and
+// always through a bounded asynchronous queue so that a slow or failing mail
+// server never holds up a request or reveals whether an account exists.
+func newMailer(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (core.Mailer, error) {
+	var inner core.Mailer = mail.NewLogMailer(log)
+	if cfg.SMTP.Host != "" {
+		m, err := mail.NewSMTPMailer(mail.SMTPConfig{
+			Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
+			Password: cfg.SMTP.Password.Reveal(), From: cfg.SMTP.From,
+		})
+		if err != nil {
+			return nil, err
+		}
+		inner = m
+	}
+	async := mail.NewAsync(inner, 4, 1024, 15*time.Second, log)
+	lc.Append(fx.StopHook(async.Close))
+	return async, nil
+}
+
+type authParams struct {
+	fx.In
+	Users         core.UserRepository
+	Sessions      core.SessionRepository
+	Accounts      core.AccountRepository
+	Verifications core.VerificationRepository
+	Tx            core.Transactor
+	Hasher        *crypto.ScryptHasher
+	EmailTokens   *crypto.JWTSigner
+	Mailer        core.Mailer
+	Clock         core.Clock
+	Policy        core.Policy
+}
+
+func newAuth(p authParams) *core.Auth {
+	return core.NewAuth(core.Deps{
+		Users: p.Users, Sessions: p.Sessions, Accounts: p.Accounts, Verifications: p.Verifications,
+		Tx: p.Tx, Hasher: p.Hasher, EmailTokens: p.EmailTokens, Mailer: p.Mailer, Clock: p.Clock,
+		Random: rand.Reader, DecoyHash: p.Hasher.Decoy(),
+	}, p.Policy)
+}
+
+func httpOptions(cfg config.Config, log *slog.Logger) httpfiber.Options {
+	return httpfiber.Options{
+		BasePath:         cfg.AuthBasePath(),
+		BaseURL:          cfg.AuthBaseURL(),
+		Secret:           []byte(cfg.App.Secret.Reveal()),
+		TrustedOrigins:   cfg.Auth.TrustedOrigins,
+		RateLimitEnabled: cfg.Auth.RateLimitEnabled,
+		TrustedProxies:   cfg.Auth.TrustedProxies,
+		BodyLimit:        cfg.HTTP.BodyLimit,
+		ReadTimeout:      cfg.HTTP.ReadTimeout,
+		WriteTimeout:     cfg.HTTP.WriteTimeout,
+		IdleTimeout:      cfg.HTTP.IdleTimeout,
+		Logger:           log,
+	}
+}
+
+// quietFxLogger drops fx's per-constructor chatter and keeps what an operator
+// needs: failures and the start/stop milestones.
+type quietFxLogger struct{ inner fxevent.Logger }
+
+func (l quietFxLogger) LogEvent(e fxevent.Event) {
+	var err error
+	switch ev := e.(type) {
+	case *fxevent.Started, *fxevent.Stopping, *fxevent.Stopped, *fxevent.RollingBack, *fxevent.RolledBack:
+		l.inner.LogEvent(e)
+		return
+	case *fxevent.Provided:
+		err = ev.Err
+	case *fxevent.Supplied:
+		err = ev.Err
+	case *fxevent.Decorated:
+		err = ev.Err
+	case *fxevent.Invoked:
+		err = ev.Err
+	case *fxevent.Run:
+		err = ev.Err
+	case *fxevent.OnStartExecuted:
+		err = ev.Err
+	case *fxevent.OnStopExecuted:
+		err = ev.Err
+	}
+	if err != nil {
+		l.inner.LogEvent(e)
+	}
+}
