@@ -60,8 +60,12 @@ func rateLimiterOption(cfg config.Config) fx.Option {
 	return fx.Provide(fx.Annotate(memory.NewRateLimiter, fx.As(new(core.RateLimiter))))
 }
 
-func newApp(cfg config.Config, log *slog.Logger, store storage, extra ...fx.Option) *fx.App {
-	return fx.New(
+func newApp(cfg config.Config, log *slog.Logger, store storage) *fx.App {
+	return fx.New(appOptions(cfg, log, store))
+}
+
+func appOptions(cfg config.Config, log *slog.Logger, store storage) fx.Option {
+	return fx.Options(
 		fx.WithLogger(func() fxevent.Logger { return quietFxLogger{&fxevent.SlogLogger{Logger: log}} }),
 		fx.StartTimeout(startTimeout),
 		fx.StopTimeout(cfg.HTTP.ShutdownTimeout+stopMailBudget),
@@ -77,7 +81,6 @@ func newApp(cfg config.Config, log *slog.Logger, store storage, extra ...fx.Opti
 			func() core.Clock { return core.SystemClock{} },
 		),
 		httpfiber.Module,
-		fx.Options(extra...),
 	)
 }
 
