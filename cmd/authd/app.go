@@ -116,8 +116,10 @@ func newEmailTokens(cfg config.Config) (*crypto.JWTSigner, error) {
 // always through a bounded asynchronous queue so that a slow or failing mail
 // server never holds up a request or reveals whether an account exists.
 func newMailer(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (core.Mailer, error) {
-	var inner core.Mailer = mail.NewLogMailer(log)
-	if cfg.SMTP.Host != "" {
+	var inner core.Mailer
+	if cfg.SMTP.Host == "" {
+		inner = mail.NewLogMailer(log)
+	} else {
 		m, err := mail.NewSMTPMailer(mail.SMTPConfig{
 			Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
 			Password: cfg.SMTP.Password.Reveal(), From: cfg.SMTP.From,
