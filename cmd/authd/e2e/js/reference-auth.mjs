@@ -1,0 +1,85 @@
+// The real better-auth 1.7.25, configured the way authd behaves by default and
+// mapped onto authd's Postgres schema (snake_case columns, singular tables).
+import { betterAuth } from "better-auth";
+import pg from "pg";
+import { writeMail } from "./mail.mjs";
+
+// pg reads and writes `timestamp without time zone` in the process's local
+// zone; authd stores UTC there, so the reference must run in UTC too.
+// Importers set TZ before anything creates a Date (see assertUTC).
+export function assertUTC() {
+	if (new Date(0).getTimezoneOffset() !== 0) {
+		throw new Error("run with TZ=UTC: pg maps `timestamp` columns through the local time zone");
+	}
+}
+
+/** A pool from the libpq-style PG* environment variables the Go harness sets. */
+export function poolFromEnv() {
+	return new pg.Pool({ max: 5 });
+}
+
+const link = (title, url) => `${title}\n\n${url}\n`;
+
+export function createReferenceAuth({ baseURL, mailDir, pool, secret }) {
+	assertUTC();
+	const send = (to, subject, text) => writeMail(mailDir, { to, subject, text });
+	return betterAuth({
+		baseURL,
+		secret,
+		database: pool,
+		rateLimit: { enabled: false },
+		telemetry: { enabled: false },
+		emailAndPassword: {
+			enabled: true,
+			revokeSessionsOnPasswordReset: true,
+			sendResetPassword: ({ user, url }) => send(user.email, "Reset your password", link("Reset your password:", url)),
+		},
+		emailVerification: {
+			sendVerificationEmail: ({ user, url }) => send(user.email, "Verify your email", link("Verify your email:", url)),
+		},
+		user: {
+			modelName: "user",
+			fields: { emailVerified: "email_verified", createdAt: "created_at", updatedAt: "updated_at" },
+			changeEmail: {
+				enabled: true,
+				sendChangeEmailConfirmation: ({ user, newEmail, url }) =>
+					send(user.email, "Approve your email change", link(`Approve the change to ${newEmail}:`, url)),
+			},
+			deleteUser: {
+				enabled: true,
+				sendDeleteAccountVerification: ({ user, url }) =>
+					send(user.email, "Confirm account deletion", link("Confirm the deletion of your account:", url)),
+			},
+		},
+		session: {
+			modelName: "session",
+			fields: {
+				expiresAt: "expires_at",
+				ipAddress: "ip_address",
+				userAgent: "user_agent",
+				userId: "user_id",
+				createdAt: "created_at",
+				updatedAt: "updated_at",
+			},
+		},
+		account: {
+			modelName: "account",
+			fields: {
+				accountId: "account_id",
+				providerId: "provider_id",
+				userId: "user_id",
+				accessToken: "access_token",
+				refreshToken: "refresh_token",
+				idToken: "id_token",
+				accessTokenExpiresAt: "access_token_expires_at",
+				refreshTokenExpiresAt: "refresh_token_expires_at",
+				createdAt: "created_at",
+				updatedAt: "updated_at",
+			},
+		},
+		verification: {
+			modelName: "verification",
+			fields: { expiresAt: "expires_at", createdAt: "created_at", updatedAt: "updated_at" },
+		},
+	});
+}
