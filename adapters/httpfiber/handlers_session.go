@@ -1,0 +1,107 @@
+package httpfiber
+
+import (
+	"errors"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/authd/authd/core"
+)
+
+var errGetSessionPost = &apiError{Status: fiber.StatusMethodNotAllowed, Code: "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED",
+	Message: "POST method requires deferSessionRefresh to be enabled in session config"}
+
+// GET /get-session (wire spec §4.5). No, unsigned or forged cookie: null and
+// nothing else. A verified cookie whose session is gone: null and the cookies
+// are cleared. An outage is an error (503), never null, which the client
+// would read as "signed out".
+func (s *server) getSession(c *fiber.Ctx, r *request) error {
+	noStore(c)
+	if !r.cookie.verified {
+		return sendJSON(c, []byte("null"))
+	}
+	v, refreshed, err := s.auth.GetSession(c.UserContext(), r.cookie.token, core.SessionOptions{
+		DontRemember: r.cookie.dontRemember,
+		// better-auth coerces the flag: any non-empty value means true.
+		DisableRefresh: truthy(r.query["disableRefresh"]),
+	})
+	if errors.Is(err, core.ErrSessionNotFound) || errors.Is(err, core.ErrUnauthorized) {
+		s.expireSessionCookies(c)
+		return sendJSON(c, []byte("null"))
+	}
+	if errors.Is(err, core.ErrFailedToGetSession) {
+		// Revoked between read and refresh: better-auth clears the cookies
+		// and answers 401.
+		s.expireSessionCookies(c)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if refreshed {
+		s.setSessionCookie(c, v.Session, false, r.cookie.dontRemember)
+	}
+	return sendJSON(c, sessionViewJSON(v))
+}
+
+func sessionViewJSON(v core.SessionView) []byte {
+	w := &jw{b: make([]byte, 0, 768)}
+	w.raw(`{"session":`).session(v.Session).raw(`,"user":`).user(v.User).raw("}")
+	return w.b
+}
+
+// POST /get-session is only for deferSessionRefresh, which authd does not
+// offer.
+func (s *server) getSessionPost(c *fiber.Ctx, _ *request) error {
+	noStore(c)
+	return errGetSessionPost
+}
+
+// GET /list-sessions (wire spec §4.7; the engine checks freshness).
+func (s *server) listSessions(c *fiber.Ctx, r *request) error {
+	sessions, err := s.auth.ListSessions(c.UserContext(), *r.view)
+	if err != nil {
+		return err
+	}
+	w := &jw{b: make([]byte, 0, 64+300*len(sessions))}
+	w.raw("[")
+	for i, ss := range sessions {
+		if i > 0 {
+			w.raw(",")
+		}
+		w.session(ss)
+	}
+	return sendJSON(c, w.raw("]").b)
+}
+
+// POST /revoke-session: always {"status":true}; revoking the caller's own
+// session also clears its cookies.
+func (s *server) revokeSession(c *fiber.Ctx, r *request) error {
+	current, err := s.auth.RevokeSession(c.UserContext(), *r.view, getStr(r.body, "token"))
+	if err != nil {
+		return err
+	}
+	if current {
+		s.expireSessionCookies(c)
+	}
+	return sendJSON(c, []byte(statusTrue))
+}
+
+// POST /revoke-sessions ends every session of the user, this one included.
+func (s *server) revokeSessions(c *fiber.Ctx, r *request) error {
+	if err := s.auth.RevokeSessions(c.UserContext(), *r.view); err != nil {
+		return err
+	}
+	s.expireSessionCookies(c)
+	return sendJSON(c, []byte(statusTrue))
+}
+
+// POST /revoke-other-sessions keeps only the caller's session.
+func (s *server) revokeOtherSessions(c *fiber.Ctx, r *request) error {
+	if err := s.auth.RevokeOtherSessions(c.UserContext(), *r.view); err != nil {
+		return err
+	}
+	return sendJSON(c, []byte(statusTrue))
+}
+
+const statusTrue = `{"status":true}`

@@ -1,0 +1,352 @@
+package httpfiber
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/authd/authd/adapters/crypto"
+	"github.com/authd/authd/adapters/mail"
+	"github.com/authd/authd/adapters/memory"
+	"github.com/authd/authd/core"
+)
+
+const (
+	testBaseURL = "http://localhost:8100/api/auth"
+	testOrigin  = "http://localhost:8100"
+	testSecret  = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+	testPass    = "correct horse battery"
+)
+
+var t0 = time.Date(2026, 11, 26, 4, 40, 27, 253_000_000, time.UTC)
+
+// fakeHasher is a fast stand-in for scrypt.
+type fakeHasher struct{}
+
+func fakeHash(pw string) string {
+	sum := sha256.Sum256([]byte(pw))
+	return "fake$" + hex.EncodeToString(sum[:])
+}
+
+func (fakeHasher) Hash(ctx context.Context, pw string) (string, error) {
+	return fakeHash(pw), ctx.Err()
+}
+func (fakeHasher) Verify(ctx context.Context, hash, pw string) (bool, error) {
+	if !strings.HasPrefix(hash, "fake$") {
+		return false, errors.New("fake hasher: malformed hash")
+	}
+	return hash == fakeHash(pw), ctx.Err()
+}
+
+// flakySessions lets a test take the session store down, as a Postgres
+// outage would.
+type flakySessions struct {
+	core.SessionRepository
+	down atomic.Bool
+}
+
+var errStoreDown = core.ErrUnavailable.With(errors.New("dial tcp 127.0.0.1:5432: connect: connection refused"))
+
+func (f *flakySessions) ByToken(ctx context.Context, token string) (core.Session, core.User, error) {
+	if f.down.Load() {
+		return core.Session{}, core.User{}, errStoreDown
+	}
+	return f.SessionRepository.ByToken(ctx, token)
+}
+
+func (f *flakySessions) Create(ctx context.Context, s core.Session) error {
+	if f.down.Load() {
+		return errStoreDown
+	}
+	return f.SessionRepository.Create(ctx, s)
+}
+
+// syncBuffer collects log output from concurrent handlers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type harness struct {
+	t        testing.TB
+	app      *fiber.App
+	store    *memory.Store
+	sessions *flakySessions
+	limiter  *memory.RateLimiter
+	outbox   *mail.Outbox
+	clock    *core.FixedClock
+	logs     *syncBuffer
+	policy   core.Policy
+	opts     Options
+}
+
+type harnessConfig struct {
+	opts   func(*Options)
+	policy func(*core.Policy)
+	ready  ReadinessFunc
+}
+
+func newHarness(t testing.TB, cfg ...harnessConfig) *harness {
+	t.Helper()
+	var hc harnessConfig
+	if len(cfg) > 0 {
+		hc = cfg[0]
+	}
+	store := memory.NewStore()
+	h := &harness{
+		store:    store,
+		sessions: &flakySessions{SessionRepository: store.Sessions()},
+		limiter:  memory.NewRateLimiter(),
+		outbox:   mail.NewOutbox(),
+		clock:    &core.FixedClock{T: t0},
+		logs:     &syncBuffer{},
+		t:        t,
+	}
+	signer, err := crypto.NewJWTSigner([]byte(testSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.policy = core.DefaultPolicy(testBaseURL)
+	h.policy.DeleteUserEnabled = true
+	if hc.policy != nil {
+		hc.policy(&h.policy)
+	}
+	auth := core.NewAuth(core.Deps{
+		Users: store.Users(), Sessions: h.sessions, Accounts: store.Accounts(),
+		Verifications: store.Verifications(), Tx: store.Tx(), Hasher: fakeHasher{},
+		EmailTokens: signer, Mailer: h.outbox, Clock: h.clock, Random: rand.Reader,
+	}, h.policy)
+	h.opts = Options{
+		BaseURL:        testBaseURL,
+		Secret:         []byte(testSecret),
+		TrustedOrigins: []string{"https://trusted.test", "*.wild.test", "myapp://"},
+		Logger:         slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	if hc.opts != nil {
+		hc.opts(&h.opts)
+	}
+	h.app = NewApp(h.opts, auth, h.limiter, hc.ready, h.clock)
+	return h
+}
+
+// resp is a fully read response.
+type resp struct {
+	status  int
+	header  http.Header
+	body    string
+	cookies []string // raw Set-Cookie values, in order
+}
+
+func (r resp) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(r.body), &m); err != nil {
+		t.Fatalf("body %q is not a JSON object: %v", r.body, err)
+	}
+	return m
+}
+
+// cookie returns the Set-Cookie value for name, or "".
+func (r resp) cookie(name string) string {
+	for _, c := range r.cookies {
+		if strings.HasPrefix(c, name+"=") {
+			return c
+		}
+	}
+	return ""
+}
+
+// jar turns the response's live cookies into a Cookie header.
+func (r resp) jar() string {
+	var parts []string
+	for _, c := range r.cookies {
+		nv, attrs, _ := strings.Cut(c, ";")
+		if strings.Contains(attrs, "Max-Age=0") {
+			continue
+		}
+		parts = append(parts, nv)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// do sends one request; hdr is name/value pairs. A JSON body gets the JSON
+// content type unless hdr sets one.
+func (h *harness) do(method, target, body string, hdr ...string) resp {
+	h.t.Helper()
+	var rd io.Reader = http.NoBody
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, target, rd)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i+1] == "" {
+			req.Header.Del(hdr[i])
+			continue
+		}
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := h.app.Test(req, -1)
+	if err != nil {
+		h.t.Fatalf("%s %s: %v", method, target, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return resp{status: res.StatusCode, header: res.Header, body: string(b), cookies: res.Header.Values("Set-Cookie")}
+}
+
+// post sends a JSON POST from the trusted origin.
+func (h *harness) post(path, body string, hdr ...string) resp {
+	h.t.Helper()
+	return h.do(http.MethodPost, "/api/auth"+path, body, append([]string{"Origin", testOrigin}, hdr...)...)
+}
+
+func (h *harness) get(path string, hdr ...string) resp {
+	h.t.Helper()
+	return h.do(http.MethodGet, "/api/auth"+path, "", hdr...)
+}
+
+// signUp registers email and returns the session cookie header.
+func (h *harness) signUp(email string) string {
+	h.t.Helper()
+	r := h.post("/sign-up/email", `{"name":"Alice","email":"`+email+`","password":"`+testPass+`"}`)
+	if r.status != 200 {
+		h.t.Fatalf("sign-up %s: %d %s", email, r.status, r.body)
+	}
+	return r.jar()
+}
+
+func (h *harness) signIn(email string) (resp, string) {
+	h.t.Helper()
+	r := h.post("/sign-in/email", `{"email":"`+email+`","password":"`+testPass+`"}`)
+	if r.status != 200 {
+		h.t.Fatalf("sign-in %s: %d %s", email, r.status, r.body)
+	}
+	return r, r.jar()
+}
+
+var linkPattern = regexp.MustCompile(`https?://\S+`)
+
+// mailLink waits for the next mail to addr and returns its link.
+func (h *harness) mailLink(addr string) *url.URL {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	m, err := h.outbox.WaitFor(ctx, addr)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	u, err := url.Parse(linkPattern.FindString(m.Text))
+	if err != nil || u.Host == "" {
+		h.t.Fatalf("no link in mail %q", m.Text)
+	}
+	return u
+}
+
+func wantStatus(t *testing.T, r resp, status int) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body %s", r.status, status, r.body)
+	}
+}
+
+func wantBody(t *testing.T, r resp, status int, body string) {
+	t.Helper()
+	if r.status != status || r.body != body {
+		t.Fatalf("got %d %s\nwant %d %s", r.status, r.body, status, body)
+	}
+}
+
+// wantError checks better-auth's {"message","code"} envelope exactly.
+func wantError(t *testing.T, r resp, status int, code, message string) {
+	t.Helper()
+	wantBody(t, r, status, string(errorBody(message, code)))
+	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("content-type %q, want application/json", ct)
+	}
+}
+
+func wantKeys(t *testing.T, m map[string]any, keys ...string) {
+	t.Helper()
+	if len(m) != len(keys) {
+		t.Fatalf("keys of %v, want exactly %v", m, keys)
+	}
+	for _, k := range keys {
+		if _, ok := m[k]; !ok {
+			t.Fatalf("key %q missing from %v", k, m)
+		}
+	}
+}
+
+const expiredCookies = "better-auth.session_token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax|" +
+	"better-auth.session_data=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax|" +
+	"better-auth.dont_remember=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
+
+func wantCookiesCleared(t *testing.T, r resp) {
+	t.Helper()
+	if got := strings.Join(r.cookies, "|"); got != expiredCookies {
+		t.Fatalf("set-cookie\n%s\nwant\n%s", got, expiredCookies)
+	}
+}
+
+func wantNoStore(t *testing.T, r resp) {
+	t.Helper()
+	if r.header.Get("Cache-Control") != "no-store" || r.header.Get("Pragma") != "no-cache" {
+		t.Fatalf("cache headers %q / %q, want no-store / no-cache", r.header.Get("Cache-Control"), r.header.Get("Pragma"))
+	}
+}
+
+// serve runs app on a loopback port until the test ends and returns its URL.
+func serve(t *testing.T, app *fiber.App) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- app.Listener(ln) }()
+	t.Cleanup(func() {
+		if err := app.ShutdownWithTimeout(5 * time.Second); err != nil {
+			t.Error(err)
+		}
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return "http://" + ln.Addr().String()
+}

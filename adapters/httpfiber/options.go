@@ -1,0 +1,136 @@
+package httpfiber
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Options configure the HTTP adapter. Zero durations and limits take the
+// defaults noted on each field.
+type Options struct {
+	// BasePath is where the auth routes live, default "/api/auth".
+	BasePath string
+	// BaseURL is the public URL of the auth routes, e.g.
+	// "http://localhost:8100/api/auth". Its origin is always trusted, and an
+	// https URL switches the cookies to the "__Secure-" prefix with Secure.
+	BaseURL string
+	// Secret keys the cookie signatures (HMAC-SHA256), as better-auth's
+	// secret does.
+	Secret []byte
+	// TrustedOrigins are further origins allowed to call with cookies and to
+	// be redirected to; better-auth's patterns ("https://*.example.com",
+	// "*.example.com", "myapp://") are supported.
+	TrustedOrigins []string
+	// RateLimitEnabled turns on better-auth's per-IP, per-path limits.
+	RateLimitEnabled bool
+	// TrustedProxies (IPs or CIDRs) may supply the client address in
+	// X-Forwarded-For. Requests from anyone else are keyed by their socket
+	// address.
+	TrustedProxies []string
+	// BodyLimit caps request bodies in bytes (413 above), default 64 KiB.
+	BodyLimit int
+	// ReadTimeout, WriteTimeout and IdleTimeout default to 10 s, 15 s and 60 s.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// RequestTimeout bounds the context handed to the auth engine for each
+	// request, default 10 s: fasthttp never cancels a request's context, so
+	// without this a stuck dependency would hold handlers forever.
+	RequestTimeout time.Duration
+	// Logger receives the access log and error reports, default slog.Default().
+	Logger *slog.Logger
+}
+
+// ReadinessFunc reports whether the service can take traffic (nil = ready);
+// it backs GET /api/ready and is called with a 1 s deadline.
+type ReadinessFunc func(ctx context.Context) error
+
+// ListenAddr is the TCP address the fx module listens on, e.g. ":8100".
+type ListenAddr string
+
+const (
+	defaultBasePath       = "/api/auth"
+	defaultBodyLimit      = 64 << 10
+	defaultReadTimeout    = 10 * time.Second
+	defaultWriteTimeout   = 15 * time.Second
+	defaultIdleTimeout    = 60 * time.Second
+	defaultRequestTimeout = 10 * time.Second
+	readBufferSize        = 8 << 10
+)
+
+// Validate reports every configuration problem at once, so that a bad
+// config fails at startup instead of silently trusting less (or more).
+func (o Options) Validate() error {
+	var errs []error
+	u, err := url.Parse(o.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("httpfiber: BaseURL %q must be an absolute http(s) URL", o.BaseURL))
+	}
+	if len(o.Secret) == 0 {
+		errs = append(errs, errors.New("httpfiber: Secret is required"))
+	}
+	if o.BasePath != "" && (!strings.HasPrefix(o.BasePath, "/") || strings.HasSuffix(o.BasePath, "/")) {
+		errs = append(errs, fmt.Errorf("httpfiber: BasePath %q must start and not end with /", o.BasePath))
+	}
+	for _, p := range o.TrustedProxies {
+		if _, err := parsePrefix(p); err != nil {
+			errs = append(errs, fmt.Errorf("httpfiber: trusted proxy %q: %w", p, err))
+		}
+	}
+	if o.BodyLimit < 0 {
+		errs = append(errs, errors.New("httpfiber: BodyLimit must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+func (o Options) withDefaults() Options {
+	if o.BasePath == "" {
+		o.BasePath = defaultBasePath
+	}
+	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
+	if o.BodyLimit == 0 {
+		o.BodyLimit = defaultBodyLimit
+	}
+	if o.ReadTimeout == 0 {
+		o.ReadTimeout = defaultReadTimeout
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = defaultWriteTimeout
+	}
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = defaultIdleTimeout
+	}
+	if o.RequestTimeout == 0 {
+		o.RequestTimeout = defaultRequestTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// parsePrefix accepts an address or a CIDR; IPv4-mapped IPv6 is unmapped so
+// that it matches the addresses clientIP compares.
+func parsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
