@@ -66,9 +66,12 @@ func (a *Auth) sendVerificationIfUnverified(ctx context.Context, email, callback
 // VerifyEmailResult: EmailChanged is true when a change of email was applied
 // (the caller re-sets its session cookie); User is then the updated user. A
 // plain verification leaves User nil, as better-auth answers user:null.
+// ConfirmationSent is true when the old address approved a change and the new
+// address was mailed its link (better-auth then answers without "user").
 type VerifyEmailResult struct {
-	User         *User
-	EmailChanged bool
+	User             *User
+	EmailChanged     bool
+	ConfirmationSent bool
 }
 
 var (
@@ -89,9 +92,10 @@ var (
 //     address unverified and mails it a verification link.
 //
 // current is the caller's session, if any; on a change of email it must be
-// the same user's (ErrInvalidUser). Errors: ErrInvalidToken, ErrTokenExpired,
+// the same user's (ErrInvalidUser). callbackURL is the link's own, carried on
+// to any link this step mails. Errors: ErrInvalidToken, ErrTokenExpired,
 // ErrUserNotFound, all with Kind Unauthenticated.
-func (a *Auth) VerifyEmail(ctx context.Context, token string, current *SessionView) (VerifyEmailResult, error) {
+func (a *Auth) VerifyEmail(ctx context.Context, token, callbackURL string, current *SessionView) (VerifyEmailResult, error) {
 	claims, err := a.d.EmailTokens.Parse(token, a.now())
 	if errors.Is(err, ErrTokenExpired) {
 		return VerifyEmailResult{}, ErrTokenExpired
@@ -114,7 +118,7 @@ func (a *Auth) VerifyEmail(ctx context.Context, token string, current *SessionVi
 		return VerifyEmailResult{}, errVerifyInvalidToken
 	}
 	if claims.UpdateTo != "" {
-		return a.applyEmailChange(ctx, u, claims, current)
+		return a.applyEmailChange(ctx, u, claims, callbackURL, current)
 	}
 	if claims.RequestType != "" {
 		// A change-email request type without a target is not a token we
@@ -131,7 +135,7 @@ func (a *Auth) VerifyEmail(ctx context.Context, token string, current *SessionVi
 	return VerifyEmailResult{}, nil
 }
 
-func (a *Auth) applyEmailChange(ctx context.Context, u User, c EmailClaims, current *SessionView) (VerifyEmailResult, error) {
+func (a *Auth) applyEmailChange(ctx context.Context, u User, c EmailClaims, callbackURL string, current *SessionView) (VerifyEmailResult, error) {
 	if current != nil && current.User.ID() != u.ID() {
 		return VerifyEmailResult{}, errVerifyInvalidUser
 	}
@@ -141,12 +145,10 @@ func (a *Auth) applyEmailChange(ctx context.Context, u User, c EmailClaims, curr
 	}
 	switch c.RequestType {
 	case requestChangeEmailConfirmation:
-		// The link of the next step carries callbackURL "/": this method is
-		// not given the callbackURL of the confirmation link.
-		if err := a.sendChangeEmailVerification(ctx, u, newEmail, ""); err != nil {
+		if err := a.sendChangeEmailVerification(ctx, u, newEmail, callbackURL); err != nil {
 			return VerifyEmailResult{}, err
 		}
-		return VerifyEmailResult{}, nil
+		return VerifyEmailResult{ConfirmationSent: true}, nil
 	case requestChangeEmailVerification:
 		if err := u.ChangeEmail(newEmail, true, a.now()); err != nil {
 			return VerifyEmailResult{}, errVerifyInvalidToken
@@ -163,7 +165,7 @@ func (a *Auth) applyEmailChange(ctx context.Context, u User, c EmailClaims, curr
 			return VerifyEmailResult{}, err
 		}
 		// The change is committed; a failed mail must not undo its answer.
-		_ = a.sendVerificationMail(ctx, u, "")
+		_ = a.sendVerificationMail(ctx, u, callbackURL)
 		return VerifyEmailResult{User: &u, EmailChanged: true}, nil
 	default:
 		return VerifyEmailResult{}, errVerifyInvalidToken

@@ -16,7 +16,7 @@ func TestVerifyEmailPlain(t *testing.T) {
 	}
 	e.clock.Advance(time.Minute)
 	for range 2 { // reusable until it expires; the second call is a no-op
-		r, err := e.auth.VerifyEmail(ctx, tok, nil)
+		r, err := e.auth.VerifyEmail(ctx, tok, "", nil)
 		if err != nil || r.User != nil || r.EmailChanged {
 			t.Fatalf("%+v %v", r, err)
 		}
@@ -51,13 +51,13 @@ func TestVerifyEmailRejections(t *testing.T) {
 		"reset-style token": {"AbCdEfGhIjKlMnOpQrStUvWx", core.ErrInvalidToken},
 	}
 	for name, c := range cases {
-		_, err := e.auth.VerifyEmail(ctx, c.token, nil)
+		_, err := e.auth.VerifyEmail(ctx, c.token, "", nil)
 		if !errorsIs(err, c.want) || kindOf(err) != core.KindUnauthenticated {
 			t.Errorf("%s: got %v (kind %v), want %v with kind unauthenticated", name, err, kindOf(err), c.want)
 		}
 	}
 	e.clock.Advance(time.Hour + time.Second)
-	_, err := e.auth.VerifyEmail(ctx, good, nil)
+	_, err := e.auth.VerifyEmail(ctx, good, "", nil)
 	e.mustFail(err, core.ErrTokenExpired)
 	if u, _ := e.store.Users().ByID(ctx, v.User.ID()); u.EmailVerified() {
 		t.Fatal("a rejected token verified the user")
@@ -69,7 +69,7 @@ func TestVerifyEmailLegacyChangeToken(t *testing.T) {
 	v := e.user("old@x.test", "12345678")
 	verifyByMail(t, e, v)
 	tok, _ := e.signer.Sign(core.EmailClaims{Email: "old@x.test", UpdateTo: "new@x.test"}, t0, time.Hour)
-	r, err := e.auth.VerifyEmail(ctx, tok, nil)
+	r, err := e.auth.VerifyEmail(ctx, tok, "", nil)
 	if err != nil || !r.EmailChanged || r.User.Email() != "new@x.test" || r.User.EmailVerified() {
 		t.Fatalf("%+v %v", r, err)
 	}
@@ -94,7 +94,7 @@ func TestSendVerificationEmailWithSession(t *testing.T) {
 	if len(m) != 1 || link(t, m[0]).RawQuery != "token="+link(t, m[0]).Query().Get("token")+"&callbackURL=%2Fdone" {
 		t.Fatalf("mails = %+v", m)
 	}
-	if _, err := e.auth.VerifyEmail(ctx, link(t, m[0]).Query().Get("token"), &v); err != nil {
+	if _, err := e.auth.VerifyEmail(ctx, link(t, m[0]).Query().Get("token"), "", &v); err != nil {
 		t.Fatal(err)
 	}
 	v = e.view(v.Session.Token())

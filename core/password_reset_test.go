@@ -241,14 +241,14 @@ func TestTokenPurposeBinding(t *testing.T) {
 		t.Fatal("delete token passed as a reset token")
 	}
 	for _, tok := range []string{reset, del} {
-		_, err := e.auth.VerifyEmail(ctx, tok, nil)
+		_, err := e.auth.VerifyEmail(ctx, tok, "", nil)
 		e.mustFail(err, core.ErrInvalidToken)
 	}
 	// Each still works for its own purpose.
 	if err := e.auth.ResetPassword(ctx, reset, "new-password"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.auth.VerifyEmail(ctx, verifyMail, nil); err != nil {
+	if _, err := e.auth.VerifyEmail(ctx, verifyMail, "", nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.auth.DeleteUserCallback(ctx, v, del); err != nil {

@@ -181,7 +181,7 @@ func TestSignInRequireVerification(t *testing.T) {
 		t.Fatal("session created for an unverified user")
 	}
 	// After verification, sign-in works.
-	if _, err := e.auth.VerifyEmail(ctx, link(t, mails[0]).Query().Get("token"), nil); err != nil {
+	if _, err := e.auth.VerifyEmail(ctx, link(t, mails[0]).Query().Get("token"), "", nil); err != nil {
 		t.Fatal(err)
 	}
 	e.signIn("n@x.test", "12345678")

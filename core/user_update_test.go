@@ -59,7 +59,7 @@ func verifyByMail(t *testing.T, e *env, v core.SessionView) {
 		t.Fatal(err)
 	}
 	mails := e.mail.to(v.User.Email())
-	if _, err := e.auth.VerifyEmail(ctx, link(t, mails[len(mails)-1]).Query().Get("token"), nil); err != nil {
+	if _, err := e.auth.VerifyEmail(ctx, link(t, mails[len(mails)-1]).Query().Get("token"), "", nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -188,8 +188,8 @@ func TestChangeEmailOfVerifiedUserNeedsOldAddress(t *testing.T) {
 	}
 
 	// Approving from the old address mails the new one; nothing changes yet.
-	r, err := e.auth.VerifyEmail(ctx, confirm.Query().Get("token"), &v)
-	if err != nil || r.EmailChanged || r.User != nil {
+	r, err := e.auth.VerifyEmail(ctx, confirm.Query().Get("token"), "/settings", &v)
+	if err != nil || r.EmailChanged || r.User != nil || !r.ConfirmationSent {
 		t.Fatalf("confirm: %+v %v", r, err)
 	}
 	if u, _ := e.store.Users().ByID(ctx, v.User.ID()); u.Email() != "old@x.test" {
@@ -199,6 +199,9 @@ func TestChangeEmailOfVerifiedUserNeedsOldAddress(t *testing.T) {
 	if len(news) != 1 {
 		t.Fatalf("mails to new = %d", len(news))
 	}
+	if cb := link(t, news[0]).Query().Get("callbackURL"); cb != "/settings" {
+		t.Fatalf("the new address's link lost the callbackURL: %q", cb)
+	}
 	verify := link(t, news[0]).Query().Get("token")
 	claims, _ = e.signer.Parse(verify, t0)
 	if claims.RequestType != "change-email-verification" || claims.UpdateTo != "new@x.test" || claims.Email != "old@x.test" {
@@ -207,13 +210,13 @@ func TestChangeEmailOfVerifiedUserNeedsOldAddress(t *testing.T) {
 
 	// A different signed-in user cannot apply it.
 	stranger := e.user("stranger@x.test", "12345678")
-	_, err = e.auth.VerifyEmail(ctx, verify, &stranger)
+	_, err = e.auth.VerifyEmail(ctx, verify, "", &stranger)
 	e.mustFail(err, core.ErrInvalidUser)
 	if kindOf(err) != core.KindUnauthenticated {
 		t.Fatalf("kind = %v", kindOf(err))
 	}
 
-	r, err = e.auth.VerifyEmail(ctx, verify, nil)
+	r, err = e.auth.VerifyEmail(ctx, verify, "", nil)
 	if err != nil || !r.EmailChanged || r.User == nil || r.User.Email() != "new@x.test" || !r.User.EmailVerified() {
 		t.Fatalf("apply: %+v %v", r, err)
 	}
@@ -221,7 +224,7 @@ func TestChangeEmailOfVerifiedUserNeedsOldAddress(t *testing.T) {
 		t.Fatal("change not stored")
 	}
 	// Replaying either token now finds no user at the old address.
-	_, err = e.auth.VerifyEmail(ctx, verify, nil)
+	_, err = e.auth.VerifyEmail(ctx, verify, "", nil)
 	e.mustFail(err, core.ErrUserNotFound)
 	e.signIn("new@x.test", "12345678")
 }
@@ -243,7 +246,7 @@ func TestChangeEmailOfUnverifiedUserMailsNewAddress(t *testing.T) {
 	if u.Query().Get("callbackURL") != "/" {
 		t.Fatalf("callbackURL = %q", u.Query().Get("callbackURL"))
 	}
-	r, err := e.auth.VerifyEmail(ctx, u.Query().Get("token"), &v)
+	r, err := e.auth.VerifyEmail(ctx, u.Query().Get("token"), "", &v)
 	if err != nil || !r.EmailChanged || r.User.Email() != "new@x.test" {
 		t.Fatalf("%+v %v", r, err)
 	}
@@ -256,7 +259,7 @@ func TestChangeEmailToAddressTakenMeanwhile(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.user("new@x.test", "12345678")
-	_, err := e.auth.VerifyEmail(ctx, link(t, e.mail.to("new@x.test")[0]).Query().Get("token"), nil)
+	_, err := e.auth.VerifyEmail(ctx, link(t, e.mail.to("new@x.test")[0]).Query().Get("token"), "", nil)
 	e.mustFail(err, core.ErrUserExists)
 	if u, _ := e.store.Users().ByID(ctx, v.User.ID()); u.Email() != "old@x.test" {
 		t.Fatal("email changed onto a taken address")

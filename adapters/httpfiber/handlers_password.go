@@ -74,7 +74,7 @@ var verifyFailures = []string{
 // GET /verify-email, the mailed link (wire spec §4.15).
 func (s *server) verifyEmail(c *fiber.Ctx, r *request) error {
 	cb := getStr(r.query, "callbackURL")
-	res, err := s.auth.VerifyEmail(c.UserContext(), getStr(r.query, "token"), r.view)
+	res, err := s.auth.VerifyEmail(c.UserContext(), getStr(r.query, "token"), cb, r.view)
 	if err != nil {
 		ce, ok := isCode(err, verifyFailures...)
 		if !ok {
@@ -90,6 +90,9 @@ func (s *server) verifyEmail(c *fiber.Ctx, r *request) error {
 	}
 	if cb != "" {
 		return redirect(c, cb)
+	}
+	if res.ConfirmationSent {
+		return sendJSON(c, []byte(statusTrue))
 	}
 	w := &jw{b: make([]byte, 0, 512)}
 	w.raw(`{"status":true,"user":`)
