@@ -27,6 +27,14 @@ type Policy struct {
 	ResetTokenTTL        time.Duration // 1 hour
 	VerificationTokenTTL time.Duration // 1 hour
 	DeleteTokenTTL       time.Duration // 1 day
+
+	// Per-account throttles, on top of the HTTP adapter's per-IP limits,
+	// which a botnet spreads thin: at most FailedSignInLimit wrong passwords
+	// per email per FailedSignInWindow (ASVS 2.2.1: 100 an hour), and at
+	// most one mail of each kind per account per MailCooldown.
+	FailedSignInLimit  int           // 100
+	FailedSignInWindow time.Duration // 1 hour
+	MailCooldown       time.Duration // 60 seconds
 }
 
 // DefaultPolicy returns better-auth 1.7's defaults for baseURL.
@@ -42,6 +50,9 @@ func DefaultPolicy(baseURL string) Policy {
 		ResetTokenTTL:         time.Hour,
 		VerificationTokenTTL:  time.Hour,
 		DeleteTokenTTL:        24 * time.Hour,
+		FailedSignInLimit:     100,
+		FailedSignInWindow:    time.Hour,
+		MailCooldown:          time.Minute,
 	}
 }
 
@@ -55,7 +66,11 @@ type Deps struct {
 	Hasher        PasswordHasher
 	EmailTokens   EmailTokenSigner
 	Mailer        Mailer
-	Clock         Clock
+	// Limiter keeps the per-account throttles of Policy. It may be the
+	// instance the HTTP adapter limits client addresses with: core's keys
+	// start with a name of their own (throttle.go), never with an address.
+	Limiter RateLimiter
+	Clock   Clock
 	// Random supplies the bytes of ids and tokens (crypto/rand.Reader in
 	// production). A failing reader fails the operation; it never yields a
 	// weak token.

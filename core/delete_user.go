@@ -20,10 +20,15 @@ type DeleteUserResult struct{ Deleted bool }
 // errInvalidDeleteToken is better-auth's answer to a bad deletion token: 404.
 var errInvalidDeleteToken = ErrInvalidToken.WithKind(KindNotFound)
 
+// DeleteUserEnabled reports Policy.DeleteUserEnabled, which the HTTP adapter
+// checks before anything else on GET /delete-user/callback, as better-auth
+// does: a disabled route answers 404 without reading the session.
+func (a *Auth) DeleteUserEnabled() bool { return a.p.DeleteUserEnabled }
+
 // DeleteUser follows better-auth with sendDeleteAccountVerification
 // configured: a password, when given, must be right; a token, when given,
 // deletes the user at once; otherwise a one-day confirmation link is mailed
-// and nothing is deleted yet.
+// (at most one per MailCooldown) and nothing is deleted yet.
 func (a *Auth) DeleteUser(ctx context.Context, v SessionView, in DeleteUserInput) (DeleteUserResult, error) {
 	if !a.p.DeleteUserEnabled {
 		return DeleteUserResult{}, ErrDeleteUserDisabled
@@ -40,6 +45,12 @@ func (a *Auth) DeleteUser(ctx context.Context, v SessionView, in DeleteUserInput
 		return DeleteUserResult{Deleted: true}, nil
 	}
 
+	send, err := a.mailAllowed(ctx, keyMailDelete+v.User.ID())
+	if err != nil || !send {
+		// Within the cooldown the answer is the same: the link mailed
+		// moments ago still works.
+		return DeleteUserResult{}, err
+	}
 	token, err := a.randomString(deleteTokenLength, digitsLower)
 	if err != nil {
 		return DeleteUserResult{}, err

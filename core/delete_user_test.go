@@ -22,6 +22,9 @@ func requestDeletion(t *testing.T, e *env, v core.SessionView, in core.DeleteUse
 
 func TestDeleteUserDisabled(t *testing.T) {
 	e := newEnv(t, func(p *core.Policy, _ *core.Deps) { p.DeleteUserEnabled = false })
+	if e.auth.DeleteUserEnabled() || !newEnv(t, nil).auth.DeleteUserEnabled() {
+		t.Fatal("DeleteUserEnabled does not report the policy")
+	}
 	v := e.user("u@x.test", "12345678")
 	_, err := e.auth.DeleteUser(ctx, v, core.DeleteUserInput{})
 	e.mustFail(err, core.ErrDeleteUserDisabled)

@@ -1,6 +1,9 @@
 package core
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // Kind classifies an error by what the caller can do about it. The HTTP adapter
 // maps each Kind to exactly one status; core never speaks HTTP.
@@ -25,6 +28,9 @@ type Error struct {
 	Code    string
 	Message string
 	Err     error
+	// RetryAfter is set on KindRateLimited errors: how long until the same
+	// request can succeed. The HTTP adapter sends it as X-Retry-After.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -60,6 +66,13 @@ func (e *Error) With(cause error) *Error {
 func (e *Error) WithKind(k Kind) *Error {
 	c := *e
 	c.Kind = k
+	return &c
+}
+
+// RetryIn returns a copy of e that tells the caller to wait d.
+func (e *Error) RetryIn(d time.Duration) *Error {
+	c := *e
+	c.RetryAfter = d
 	return &c
 }
 
@@ -101,10 +114,12 @@ var (
 	ErrFailedToGetSession       = newErr(KindUnauthenticated, "FAILED_TO_GET_SESSION", "Failed to get session")
 	ErrFailedToGetUserInfo      = newErr(KindNotFound, "FAILED_TO_GET_USER_INFO", "Failed to get user info")
 	ErrDeleteUserDisabled       = newErr(KindNotFound, "NOT_FOUND", "")
-	ErrTooManyRequests          = newErr(KindRateLimited, "TOO_MANY_REQUESTS", "Too many requests. Please try again later.")
 	// Bodies without a code on the wire (better-auth's APIError.fromStatus);
 	// the HTTP adapter omits "code" when Code starts with "-".
 	ErrNoFieldsToUpdate = newErr(KindInvalid, "-NO_FIELDS_TO_UPDATE", "No fields to update")
 	ErrEmailIsTheSame   = newErr(KindInvalid, "-EMAIL_IS_THE_SAME", "Email is the same")
 	ErrVerificationOff  = newErr(KindInvalid, "-VERIFICATION_EMAIL_NOT_ENABLED", "Verification email isn't enabled")
+	// ErrTooManyRequests is better-auth's rate-limit answer; raise it with
+	// RetryIn.
+	ErrTooManyRequests = newErr(KindRateLimited, "-TOO_MANY_REQUESTS", "Too many requests. Please try again later.")
 )

@@ -116,6 +116,7 @@ type env struct {
 	hasher *fakeHasher
 	mail   *outbox
 	signer *crypto.JWTSigner
+	limit  *memory.RateLimiter
 	auth   *core.Auth
 }
 
@@ -128,14 +129,15 @@ func newEnv(t *testing.T, tweak func(p *core.Policy, d *core.Deps)) *env {
 		t.Fatal(err)
 	}
 	store := memory.NewStore()
-	e := &env{t: t, store: store, clock: &core.FixedClock{T: t0}, hasher: &fakeHasher{}, mail: &outbox{}, signer: signer}
+	e := &env{t: t, store: store, clock: &core.FixedClock{T: t0}, hasher: &fakeHasher{}, mail: &outbox{}, signer: signer,
+		limit: memory.NewRateLimiter()}
 	e.policy = core.DefaultPolicy(baseURL)
 	e.policy.DeleteUserEnabled = true
 	e.policy.RevokeSessionsOnPasswordReset = true
 	e.deps = core.Deps{
 		Users: store.Users(), Sessions: store.Sessions(), Accounts: store.Accounts(),
 		Verifications: store.Verifications(), Tx: store.Tx(),
-		Hasher: e.hasher, EmailTokens: signer, Mailer: e.mail, Clock: e.clock, Random: rand.Reader,
+		Hasher: e.hasher, EmailTokens: signer, Mailer: e.mail, Limiter: e.limit, Clock: e.clock, Random: rand.Reader,
 		DecoyHash: fakeHash("decoy: a password nobody is given"),
 	}
 	if tweak != nil {

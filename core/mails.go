@@ -57,6 +57,17 @@ func (a *Auth) send(ctx context.Context, m Mail) {
 	_ = a.d.Mailer.Send(ctx, m)
 }
 
+// sendThrottled sends m unless a mail of the same kind (key, with the user
+// id) went to the account within MailCooldown; see mailAllowed.
+func (a *Auth) sendThrottled(ctx context.Context, key string, m Mail) error {
+	ok, err := a.mailAllowed(ctx, key)
+	if err != nil || !ok {
+		return err
+	}
+	a.send(ctx, m)
+	return nil
+}
+
 // signEmailToken issues the stateless verification JWT for c.
 func (a *Auth) signEmailToken(c EmailClaims) (string, error) {
 	return a.d.EmailTokens.Sign(c, a.now(), a.p.VerificationTokenTTL)
@@ -68,14 +79,13 @@ func (a *Auth) sendVerificationMail(ctx context.Context, u User, callbackURL str
 	if err != nil {
 		return err
 	}
-	a.send(ctx, Mail{
+	return a.sendThrottled(ctx, keyMailVerify+u.ID(), Mail{
 		To:      u.Email(),
 		Subject: "Verify your email address",
 		Text: "Please confirm your email address by opening this link:\n" +
 			a.verifyEmailURL(token, callbackURL) + "\n\n" +
 			"If you did not create an account, you can ignore this email.\n",
 	})
-	return nil
 }
 
 // sendChangeEmailVerification mails the new address the link that completes
@@ -86,14 +96,13 @@ func (a *Auth) sendChangeEmailVerification(ctx context.Context, u User, newEmail
 	if err != nil {
 		return err
 	}
-	a.send(ctx, Mail{
+	return a.sendThrottled(ctx, keyMailChangeEmailVerify+u.ID(), Mail{
 		To:      newEmail,
 		Subject: "Verify your new email address",
 		Text: "Please confirm your new email address by opening this link:\n" +
 			a.verifyEmailURL(token, callbackURL) + "\n\n" +
 			"If you did not ask to change your email, you can ignore this email.\n",
 	})
-	return nil
 }
 
 // sendChangeEmailConfirmation asks the current (verified) address to approve
@@ -104,7 +113,7 @@ func (a *Auth) sendChangeEmailConfirmation(ctx context.Context, u User, newEmail
 	if err != nil {
 		return err
 	}
-	a.send(ctx, Mail{
+	return a.sendThrottled(ctx, keyMailChangeEmailConfirm+u.ID(), Mail{
 		To:      u.Email(),
 		Subject: "Approve your email change",
 		Text: "A change of your account's email address to " + newEmail + " was requested.\n" +
@@ -112,9 +121,10 @@ func (a *Auth) sendChangeEmailConfirmation(ctx context.Context, u User, newEmail
 			a.verifyEmailURL(token, callbackURL) + "\n\n" +
 			"If you did not ask for this, ignore this email and consider changing your password.\n",
 	})
-	return nil
 }
 
+// sendResetPasswordMail and sendDeleteAccountMail do not check the cooldown:
+// their callers do, before storing a token that would never be mailed.
 func (a *Auth) sendResetPasswordMail(ctx context.Context, u User, token, redirectTo string) {
 	a.send(ctx, Mail{
 		To:      u.Email(),
@@ -137,9 +147,11 @@ func (a *Auth) sendDeleteAccountMail(ctx context.Context, u User, token, callbac
 
 // sendExistingAccountNotice replaces better-auth's onExistingUserSignUp hook:
 // under enumeration protection a sign-up for a taken address answers like a
-// fresh one, so the owner is told by mail instead.
-func (a *Auth) sendExistingAccountNotice(ctx context.Context, email string) {
-	a.send(ctx, Mail{
+// fresh one, so the owner is told by mail instead. The cooldown is keyed by
+// the (normalised) address, which names the account as well as its id does
+// and needs no lookup on the path of a lost sign-up race.
+func (a *Auth) sendExistingAccountNotice(ctx context.Context, email string) error {
+	return a.sendThrottled(ctx, keyMailExistingAccountNote+email, Mail{
 		To:      email,
 		Subject: "Sign-up attempt with your email address",
 		Text: "Someone tried to create an account with this email address, which already has one.\n" +

@@ -6,8 +6,9 @@ import (
 )
 
 // RequestPasswordReset mails a reset link to the account of email, if there
-// is one. The result is nil either way, so the call cannot probe for
-// accounts; an invalid address is ErrInvalidEmail.
+// is one and it was not mailed one within MailCooldown. The result is nil
+// either way, so the call cannot probe for accounts; an invalid address is
+// ErrInvalidEmail.
 func (a *Auth) RequestPasswordReset(ctx context.Context, email, redirectTo string) error {
 	norm, err := NormalizeEmail(email)
 	if err != nil {
@@ -21,9 +22,22 @@ func (a *Auth) RequestPasswordReset(ctx context.Context, email, redirectTo strin
 	if err != nil {
 		return err
 	}
-	if lookupErr != nil {
-		// Unknown address: a lookup stands in for the insert of the real
-		// branch (better-auth does the same), to keep the timings close.
+	send := false
+	if lookupErr == nil {
+		if send, err = a.mailAllowed(ctx, keyMailReset+user.ID()); err != nil {
+			return err
+		}
+	} else {
+		// A look at a key no account has stands in for the cooldown's
+		// round trip, which an unknown address would otherwise be spared.
+		if _, err := a.d.Limiter.Peek(ctx, keyMailReset, a.p.MailCooldown, 1, a.now()); err != nil {
+			return err
+		}
+	}
+	if !send {
+		// Unknown address, or one mailed a link moments ago: a lookup
+		// stands in for the insert of the real branch (better-auth does the
+		// same for unknown addresses), to keep the timings close.
 		_, err := a.d.Verifications.Latest(ctx, ResetPasswordPrefix+token)
 		if err != nil && !errors.Is(err, ErrVerificationNotFound) {
 			return err

@@ -85,9 +85,15 @@ type Transactor interface {
 // limit max, exactly max are allowed. A denied call is not counted.
 type RateLimiter interface {
 	Consume(ctx context.Context, key string, window time.Duration, max int, now time.Time) (RateDecision, error)
+	// Peek reports whether key is still under max at now without counting
+	// anything: Allowed is false, with RetryAfter, exactly when the key has
+	// reached max within the window, so a Consume would be denied. It lets
+	// a caller refuse work before knowing whether the work should count
+	// (only failed sign-ins use up an account's budget).
+	Peek(ctx context.Context, key string, window time.Duration, max int, now time.Time) (RateDecision, error)
 }
 
-// RateDecision is the outcome of one RateLimiter.Consume.
+// RateDecision is the outcome of one RateLimiter.Consume or Peek.
 type RateDecision struct {
 	Allowed    bool
 	RetryAfter time.Duration // set when denied: time until the window frees

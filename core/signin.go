@@ -15,7 +15,9 @@ type SignInInput struct {
 
 // SignInEmail checks the password and starts a session. An unknown email, a
 // user without a credential account or password, and a wrong password all
-// answer ErrInvalidEmailOrPassword after the same hashing work.
+// answer ErrInvalidEmailOrPassword after the same hashing work, and all count
+// against the address's FailedSignInLimit; once it is used up, sign-ins for
+// the address answer ErrTooManyRequests before any lookup or hashing.
 // Infrastructure failures are returned as they are, never as a 401.
 func (a *Auth) SignInEmail(ctx context.Context, in SignInInput) (AuthResult, error) {
 	email, err := NormalizeEmail(in.Email)
@@ -25,9 +27,12 @@ func (a *Auth) SignInEmail(ctx context.Context, in SignInInput) (AuthResult, err
 	if err := a.checkPasswordMax(in.Password); err != nil {
 		return AuthResult{}, err
 	}
+	if err := a.checkFailedSignIns(ctx, email); err != nil {
+		return AuthResult{}, err
+	}
 	user, err := a.d.Users.ByEmail(ctx, email)
 	if errors.Is(err, ErrUserNotFound) {
-		return AuthResult{}, a.rejectSignIn(ctx, in.Password)
+		return AuthResult{}, a.rejectSignIn(ctx, email, in.Password)
 	}
 	if err != nil {
 		return AuthResult{}, err
@@ -37,13 +42,16 @@ func (a *Auth) SignInEmail(ctx context.Context, in SignInInput) (AuthResult, err
 		return AuthResult{}, err
 	}
 	if !ok {
-		return AuthResult{}, a.rejectSignIn(ctx, in.Password)
+		return AuthResult{}, a.rejectSignIn(ctx, email, in.Password)
 	}
 	match, err := a.d.Hasher.Verify(ctx, hash, in.Password)
 	if err != nil {
 		return AuthResult{}, err
 	}
 	if !match {
+		if err := a.countFailedSignIn(ctx, email); err != nil {
+			return AuthResult{}, err
+		}
 		return AuthResult{}, ErrInvalidEmailOrPassword
 	}
 	if a.p.RequireEmailVerification && !user.EmailVerified() {
@@ -77,10 +85,13 @@ func (a *Auth) SignInEmail(ctx context.Context, in SignInInput) (AuthResult, err
 	return AuthResult{User: user, Session: &s}, nil
 }
 
-// rejectSignIn spends a decoy password check, then answers like a wrong
-// password.
-func (a *Auth) rejectSignIn(ctx context.Context, password string) error {
+// rejectSignIn spends a decoy password check and counts a failure, then
+// answers like a wrong password.
+func (a *Auth) rejectSignIn(ctx context.Context, email, password string) error {
 	if err := a.decoyVerify(ctx, password); err != nil {
+		return err
+	}
+	if err := a.countFailedSignIn(ctx, email); err != nil {
 		return err
 	}
 	return ErrInvalidEmailOrPassword

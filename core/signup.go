@@ -119,6 +119,8 @@ func (a *Auth) duplicateSignUp(ctx context.Context, email string, in SignUpInput
 	if err != nil {
 		return AuthResult{}, err
 	}
-	a.sendExistingAccountNotice(ctx, email)
+	if err := a.sendExistingAccountNotice(ctx, email); err != nil {
+		return AuthResult{}, err
+	}
 	return AuthResult{User: synthetic}, nil
 }

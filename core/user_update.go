@@ -113,12 +113,26 @@ func (a *Auth) ChangePassword(ctx context.Context, v SessionView, in ChangePassw
 	return AuthResult{User: v.User, Session: session}, nil
 }
 
+// VerifyPassword checks the caller's password and changes nothing (POST
+// /verify-password). As in better-auth's validatePassword, a user without a
+// credential password gets ErrInvalidPassword, not
+// ErrCredentialAccountMissing, and an over-long password ErrPasswordTooLong
+// before any hashing.
+func (a *Auth) VerifyPassword(ctx context.Context, v SessionView, password string) error {
+	err := a.checkPassword(ctx, v.User.ID(), password)
+	if errors.Is(err, ErrCredentialAccountMissing) {
+		return ErrInvalidPassword
+	}
+	return err
+}
+
 // ChangeEmail starts a change of the caller's address to newEmail; the change
 // itself happens in VerifyEmail. A verified user must first approve from the
 // current address (change-email-confirmation); an unverified one gets the
 // link at the new address directly (change-email-verification). When
 // newEmail already has an account nothing is sent and the answer is the same,
-// so the call cannot probe for accounts.
+// so the call cannot probe for accounts; nor does the answer change when the
+// mail is held back by MailCooldown.
 func (a *Auth) ChangeEmail(ctx context.Context, v SessionView, newEmail, callbackURL string) error {
 	email, err := NormalizeEmail(newEmail)
 	if err != nil {

@@ -61,3 +61,26 @@ func (l *RateLimiter) Consume(ctx context.Context, key string, window time.Durat
 	}
 	return core.RateDecision{Allowed: false, RetryAfter: retry}, nil
 }
+
+// peekSQL finds the row only when a Consume would be denied: inside the
+// window and at the limit (consumeSQL's WHERE, negated). It reads without a
+// lock, so a Consume committing at the same moment may be missed; the port
+// promises no more.
+const peekSQL = `
+SELECT last_request FROM rate_limit
+WHERE key = ?0 AND ?1 - last_request < ?2 AND count >= ?3`
+
+// Peek answers what Consume would for key at now, and writes nothing.
+func (l *RateLimiter) Peek(ctx context.Context, key string, window time.Duration, limit int, now time.Time) (core.RateDecision, error) {
+	ctx, db, cancel := l.call(ctx)
+	defer cancel()
+	nowMS, windowMS := now.UnixMilli(), window.Milliseconds()
+	var last []int64
+	if err := db.NewRaw(peekSQL, key, nowMS, windowMS, limit).Scan(ctx, &last); err != nil {
+		return core.RateDecision{}, mapErr(err, core.ErrUnavailable)
+	}
+	if len(last) == 0 {
+		return core.RateDecision{Allowed: true}, nil
+	}
+	return core.RateDecision{RetryAfter: time.Duration(last[0]+windowMS-nowMS) * time.Millisecond}, nil
+}

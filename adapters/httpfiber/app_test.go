@@ -573,7 +573,56 @@ func TestDeleteUser_Disabled(t *testing.T) {
 	if r.status != 404 || r.body != "" || r.header.Get("Content-Type") != "application/json" {
 		t.Fatalf("disabled delete-user: %d %q %q", r.status, r.body, r.header.Get("Content-Type"))
 	}
+	// The disabled answer comes before the session check: no session, or a
+	// stale cookie, gets it too, and the stale cookie is left alone.
 	wantError(t, h.get("/delete-user/callback?token=x", "Cookie", jar), 404, "NOT_FOUND", "Not found")
+	wantError(t, h.get("/delete-user/callback?token=x"), 404, "NOT_FOUND", "Not found")
+	wantStatus(t, h.post("/sign-out", "", "Cookie", jar), 200)
+	r = h.get("/delete-user/callback?token=x", "Cookie", jar)
+	wantError(t, r, 404, "NOT_FOUND", "Not found")
+	if len(r.cookies) != 0 {
+		t.Fatalf("cookies touched: %v", r.cookies)
+	}
+	// Query validation and the callbackURL check still come first.
+	wantError(t, h.get("/delete-user/callback"), 400, "VALIDATION_ERROR", "[query.token] Invalid input: expected string, received undefined")
+	wantError(t, h.get("/delete-user/callback?token=x&callbackURL=https://evil.test"), 403, "INVALID_CALLBACK_URL", "Invalid callbackURL")
+}
+
+// POST /verify-password (sens): validation, then the session, then the check.
+func TestVerifyPassword(t *testing.T) {
+	h := newHarness(t)
+	jar := h.signUp("alice@example.com")
+	wantError(t, h.post("/verify-password", `{}`), 400, "VALIDATION_ERROR", "[body.password] Invalid input: expected string, received undefined")
+	wantError(t, h.post("/verify-password", `{"password":"`+testPass+`"}`), 401, "UNAUTHORIZED", "Unauthorized")
+	wantError(t, h.post("/verify-password", `{"password":1}`, "Cookie", jar), 400, "VALIDATION_ERROR", "[body.password] Invalid input: expected string, received number")
+	wantError(t, h.post("/verify-password", `{"password":"wrong password"}`, "Cookie", jar), 400, "INVALID_PASSWORD", "Invalid password")
+	wantError(t, h.post("/verify-password", `{"password":""}`, "Cookie", jar), 400, "INVALID_PASSWORD", "Invalid password")
+	wantError(t, h.post("/verify-password", `{"password":"`+strings.Repeat("p", 129)+`"}`, "Cookie", jar), 400, "PASSWORD_TOO_LONG", "Password too long")
+	r := h.post("/verify-password", `{"password":"`+testPass+`"}`, "Cookie", jar)
+	wantBody(t, r, 200, `{"status":true}`)
+	if len(r.cookies) != 0 {
+		t.Fatalf("cookies set: %v", r.cookies)
+	}
+}
+
+// POST /update-session (sess): authd has no session additional fields, so a
+// valid request has nothing to update.
+func TestUpdateSession(t *testing.T) {
+	h := newHarness(t)
+	jar := h.signUp("alice@example.com")
+	wantError(t, h.post("/update-session", `[]`), 400, "VALIDATION_ERROR", "[body] Invalid input: expected record, received array")
+	wantError(t, h.post("/update-session", `{}`), 401, "UNAUTHORIZED", "Unauthorized")
+	for _, body := range []string{`{}`, `{"ipAddress":"1.2.3.4","expiresAt":"2099-01-01T00:00:00.000Z","userId":"x"}`} {
+		wantBody(t, h.post("/update-session", body, "Cookie", jar), 400, `{"message":"No fields to update"}`)
+	}
+	for body, got := range map[string]string{"": "undefined", "null": "null", `"x"`: "string", "[1]": "array"} {
+		wantError(t, h.post("/update-session", body, "Cookie", jar), 400, "VALIDATION_ERROR", "[body] Invalid input: expected record, received "+got)
+	}
+	// Nothing changed: the session still works, unextended.
+	s := h.get("/get-session?disableRefresh=true", "Cookie", jar).json(t)["session"].(map[string]any)
+	if s["ipAddress"] == "1.2.3.4" || s["expiresAt"] == "2099-01-01T00:00:00.000Z" {
+		t.Fatalf("session changed: %v", s)
+	}
 }
 
 func TestPasswordReset(t *testing.T) {

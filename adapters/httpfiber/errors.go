@@ -26,12 +26,6 @@ type apiError struct {
 
 func (e *apiError) Error() string { return strconv.Itoa(e.Status) + " " + e.Code + ": " + e.Message }
 
-// rateLimited is the limiter's verdict; better-auth answers it with a body
-// that has no code and an X-Retry-After header.
-type rateLimited struct{ retryAfter time.Duration }
-
-func (e *rateLimited) Error() string { return "rate limited" }
-
 // unavailableRetryAfter is sent with every 503: dependencies come back in
 // seconds, and clients that honour it should not hammer a recovering DB.
 const unavailableRetryAfter = "5"
@@ -63,20 +57,12 @@ func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 
 	var (
 		ae *apiError
-		rl *rateLimited
 		ce *core.Error
 		fe *fiber.Error
 	)
 	switch {
 	case errors.As(err, &ae):
 		s.writeError(c, ae.Status, ae.Message, ae.Code)
-	case errors.As(err, &rl):
-		secs := int(math.Ceil(rl.retryAfter.Seconds()))
-		if secs < 1 {
-			secs = 1
-		}
-		c.Set("X-Retry-After", strconv.Itoa(secs))
-		s.writeError(c, fiber.StatusTooManyRequests, core.ErrTooManyRequests.Message, "")
 	case errors.As(err, &ce):
 		s.coreError(c, ce, id)
 	case errors.Is(err, context.DeadlineExceeded):
@@ -111,6 +97,14 @@ func (s *server) coreError(c *fiber.Ctx, ce *core.Error, id string) {
 		s.log.LogAttrs(c.UserContext(), slog.LevelWarn, "dependency unavailable",
 			slog.String("request_id", id), slog.String("error", ce.Error()))
 		c.Set(fiber.HeaderRetryAfter, unavailableRetryAfter)
+	case ce.Kind == core.KindRateLimited:
+		// better-auth's header, in whole seconds rounded up: a client that
+		// waits exactly that long is let through.
+		secs := int(math.Ceil(ce.RetryAfter.Seconds()))
+		if secs < 1 {
+			secs = 1
+		}
+		c.Set("X-Retry-After", strconv.Itoa(secs))
 	}
 	code := ce.Code
 	if strings.HasPrefix(code, "-") {

@@ -104,4 +104,11 @@ func (s *server) revokeOtherSessions(c *fiber.Ctx, r *request) error {
 	return sendJSON(c, []byte(statusTrue))
 }
 
+// POST /update-session (wire spec §4.7) sets session additional fields.
+// authd defines none, so every object body, once the session is known, has
+// nothing to update: better-auth's answer when no field applies.
+func (s *server) updateSession(*fiber.Ctx, *request) error {
+	return core.ErrNoFieldsToUpdate
+}
+
 const statusTrue = `{"status":true}`

@@ -1,8 +1,6 @@
 package httpfiber
 
 import (
-	"errors"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/authd/authd/core"
@@ -56,6 +54,15 @@ func (s *server) changePassword(c *fiber.Ctx, r *request) error {
 	return sendJSON(c, w.b)
 }
 
+// POST /verify-password (wire spec §4.10): checks the caller's password and
+// changes nothing.
+func (s *server) verifyPassword(c *fiber.Ctx, r *request) error {
+	if err := s.auth.VerifyPassword(c.UserContext(), *r.view, getStr(r.body, "password")); err != nil {
+		return err
+	}
+	return sendJSON(c, []byte(statusTrue))
+}
+
 // POST /change-email (wire spec §4.12).
 func (s *server) changeEmail(c *fiber.Ctx, r *request) error {
 	if err := s.auth.ChangeEmail(c.UserContext(), *r.view, getStr(r.body, "newEmail"), getStr(r.body, "callbackURL")); err != nil {
@@ -89,17 +96,21 @@ func (s *server) deleteUser(c *fiber.Ctx, r *request) error {
 var errDeleteCallbackDisabled = &apiError{Status: fiber.StatusNotFound, Code: "NOT_FOUND", Message: "Not found"}
 
 // GET /delete-user/callback: the mailed confirmation link. It needs the
-// session of the user being deleted.
+// session of the user being deleted. As in better-auth, a disabled route
+// answers its 404 before the session is looked at (so a stale cookie is not
+// cleared either), and names it where POST /delete-user sends an empty body.
 func (s *server) deleteUserCallback(c *fiber.Ctx, r *request) error {
-	if r.view == nil {
+	if !s.auth.DeleteUserEnabled() {
+		return errDeleteCallbackDisabled
+	}
+	v, err := s.loadSession(c, r.cookie)
+	if err != nil {
+		return err
+	}
+	if v == nil {
 		return core.ErrFailedToGetUserInfo
 	}
-	err := s.auth.DeleteUserCallback(c.UserContext(), *r.view, getStr(r.query, "token"))
-	switch {
-	case errors.Is(err, core.ErrDeleteUserDisabled):
-		// The callback names the 404 where POST /delete-user sends none.
-		return errDeleteCallbackDisabled
-	case err != nil:
+	if err := s.auth.DeleteUserCallback(c.UserContext(), *v, getStr(r.query, "token")); err != nil {
 		return err
 	}
 	s.expireSessionCookies(c)

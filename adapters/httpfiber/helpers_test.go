@@ -144,7 +144,7 @@ func newHarness(t testing.TB, cfg ...harnessConfig) *harness {
 	auth := core.NewAuth(core.Deps{
 		Users: store.Users(), Sessions: h.sessions, Accounts: store.Accounts(),
 		Verifications: store.Verifications(), Tx: store.Tx(), Hasher: fakeHasher{},
-		EmailTokens: signer, Mailer: h.outbox, Clock: h.clock, Random: rand.Reader,
+		EmailTokens: signer, Mailer: h.outbox, Limiter: h.limiter, Clock: h.clock, Random: rand.Reader,
 	}, h.policy)
 	h.opts = Options{
 		BaseURL:        testBaseURL,

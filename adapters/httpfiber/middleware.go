@@ -185,7 +185,7 @@ func (s *server) rateLimit(c *fiber.Ctx) error {
 		return core.ErrUnavailable.With(err)
 	}
 	if !d.Allowed {
-		return &rateLimited{retryAfter: d.RetryAfter}
+		return core.ErrTooManyRequests.RetryIn(d.RetryAfter)
 	}
 	return c.Next()
 }

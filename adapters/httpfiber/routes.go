@@ -19,6 +19,8 @@ var (
 	}}
 	revokeSessionBody   = &schema{fields: []field{required("token", tString)}}
 	updateUserBody      = &schema{recordOnly: true, fields: []field{optional("name", tString), optional("image", tStringOrNull)}}
+	updateSessionBody   = &schema{recordOnly: true}
+	verifyPasswordBody  = &schema{fields: []field{required("password", tString)}}
 	changePasswordBody  = &schema{fields: []field{required("newPassword", tString), required("currentPassword", tString), optional("revokeOtherSessions", tBool)}}
 	changeEmailBody     = &schema{fields: []field{required("newEmail", tEmail), optional("callbackURL", tString)}}
 	deleteUserBody      = &schema{fields: []field{optional("callbackURL", tString), optional("password", tString), optional("token", tString)}}
@@ -50,12 +52,15 @@ func (s *server) routes(app *fiber.App) {
 	s.add(app, fiber.MethodPost, b+"/revoke-session", s.endpoint(endpoint{body: revokeSessionBody, session: sessionRequired, handle: s.revokeSession}))
 	s.add(app, fiber.MethodPost, b+"/revoke-sessions", s.endpoint(endpoint{session: sessionRequired, handle: s.revokeSessions}))
 	s.add(app, fiber.MethodPost, b+"/revoke-other-sessions", s.endpoint(endpoint{session: sessionRequired, handle: s.revokeOtherSessions}))
+	s.add(app, fiber.MethodPost, b+"/update-session", s.endpoint(endpoint{body: updateSessionBody, session: sessionRequired, handle: s.updateSession}))
 
 	s.add(app, fiber.MethodPost, b+"/update-user", s.endpoint(endpoint{body: updateUserBody, session: sessionRequired, handle: s.updateUser}))
 	s.add(app, fiber.MethodPost, b+"/change-password", s.endpoint(endpoint{body: changePasswordBody, session: sessionRequired, handle: s.changePassword}))
+	s.add(app, fiber.MethodPost, b+"/verify-password", s.endpoint(endpoint{body: verifyPasswordBody, session: sessionRequired, handle: s.verifyPassword}))
 	s.add(app, fiber.MethodPost, b+"/change-email", s.endpoint(endpoint{body: changeEmailBody, session: sessionRequired, handle: s.changeEmail}))
 	s.add(app, fiber.MethodPost, b+"/delete-user", s.endpoint(endpoint{body: deleteUserBody, session: sessionRequired, handle: s.deleteUser}))
-	s.add(app, fiber.MethodGet, b+"/delete-user/callback", s.endpoint(endpoint{query: deleteCallbackQuery, checkCallbackQuery: true, session: sessionOptional, handle: s.deleteUserCallback}))
+	// The callback loads the session itself, after its enabled check.
+	s.add(app, fiber.MethodGet, b+"/delete-user/callback", s.endpoint(endpoint{query: deleteCallbackQuery, checkCallbackQuery: true, handle: s.deleteUserCallback}))
 	s.add(app, fiber.MethodGet, b+"/list-accounts", s.endpoint(endpoint{session: sessionRequired, handle: s.listAccounts}))
 
 	s.add(app, fiber.MethodPost, b+"/request-password-reset", s.endpoint(endpoint{body: requestResetBody, handle: s.requestPasswordReset}))

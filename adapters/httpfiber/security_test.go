@@ -26,6 +26,8 @@ func TestOriginCheck_CookieBearingMutations(t *testing.T) {
 		{"/revoke-other-sessions", ""},
 		{"/revoke-session", `{"token":"x"}`},
 		{"/delete-user", `{}`},
+		{"/update-session", `{}`},
+		{"/verify-password", `{"password":"` + testPass + `"}`},
 	}
 	jar := h.signUp("alice@example.com")
 	for _, rt := range routes {
@@ -415,4 +417,69 @@ func TestResourceLimits(t *testing.T) {
 		t.Fatalf("server did not survive: %v", err)
 	}
 	res.Body.Close()
+}
+
+// Security battery E30: the per-account throttle answers like the per-IP
+// limiter (429, no code, X-Retry-After in whole seconds) for known and
+// unknown addresses alike, from any client address, until the hour is up.
+func TestPerAccountSignInThrottle(t *testing.T) {
+	h := newHarness(t)
+	h.signUp("alice@example.com")
+	signIn := func(email, pw string) resp {
+		return h.post("/sign-in/email", `{"email":"`+email+`","password":"`+pw+`"}`)
+	}
+	for _, email := range []string{"alice@example.com", "nobody@example.com"} {
+		for i := range 100 {
+			if r := signIn(email, "wrong password "+strconv.Itoa(i)); r.status != 401 {
+				t.Fatalf("%s: failure %d: %d %s", email, i, r.status, r.body)
+			}
+		}
+	}
+	h.clock.Advance(10*time.Minute + 500*time.Millisecond)
+	var first resp
+	for i, email := range []string{"alice@example.com", "ALICE@example.com", "nobody@example.com"} {
+		r := signIn(email, testPass)
+		wantBody(t, r, 429, `{"message":"Too many requests. Please try again later."}`)
+		// 49 min 59.5 s, rounded up.
+		if got := r.header.Get("X-Retry-After"); got != "3000" || r.header.Get("Retry-After") != "" {
+			t.Fatalf("%s: X-Retry-After %q, Retry-After %q", email, got, r.header.Get("Retry-After"))
+		}
+		if len(r.cookies) != 0 {
+			t.Fatalf("%s: cookies %v", email, r.cookies)
+		}
+		if i == 0 {
+			first = r
+		} else if r.body != first.body || r.header.Get("Content-Type") != first.header.Get("Content-Type") {
+			t.Fatalf("%s answered unlike alice@example.com", email)
+		}
+	}
+	h.signUp("bob@example.com")
+	h.signIn("bob@example.com")
+
+	// No permanent lockout: the owner gets in once the hour is up.
+	h.clock.Advance(50 * time.Minute)
+	h.signIn("alice@example.com")
+}
+
+// Security battery E30: a second reset within a minute answers the same
+// and sends nothing; the link already mailed still works.
+func TestMailCooldown(t *testing.T) {
+	h := newHarness(t)
+	h.signUp("alice@example.com")
+	const ok = `{"status":true,"message":"If this email exists in our system, check your email for the reset link"}`
+	wantBody(t, h.post("/request-password-reset", `{"email":"alice@example.com","redirectTo":"/reset"}`), 200, ok)
+	link := h.mailLink("alice@example.com")
+	h.clock.Advance(10 * time.Second)
+	wantBody(t, h.post("/request-password-reset", `{"email":"alice@example.com","redirectTo":"/reset"}`), 200, ok)
+	if n := len(h.outbox.Mails()); n != 1 {
+		t.Fatalf("%d mails, want 1", n)
+	}
+	token := strings.TrimPrefix(link.Path, "/api/auth/reset-password/")
+	wantBody(t, h.post("/reset-password", `{"newPassword":"brand new pass","token":"`+token+`"}`), 200, `{"status":true}`)
+
+	h.clock.Advance(50 * time.Second)
+	wantBody(t, h.post("/request-password-reset", `{"email":"alice@example.com"}`), 200, ok)
+	if n := len(h.outbox.Mails()); n != 2 {
+		t.Fatalf("%d mails a minute after the first, want 2", n)
+	}
 }

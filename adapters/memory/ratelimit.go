@@ -50,6 +50,17 @@ func (l *RateLimiter) Consume(_ context.Context, key string, window time.Duratio
 	return core.RateDecision{Allowed: true}, nil
 }
 
+// Peek answers what Consume would for key at now, and changes nothing.
+func (l *RateLimiter) Peek(_ context.Context, key string, window time.Duration, max int, now time.Time) (core.RateDecision, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.entries[key]
+	if ok && now.Sub(e.last) < window && e.count >= max {
+		return core.RateDecision{RetryAfter: e.last.Add(window).Sub(now)}, nil
+	}
+	return core.RateDecision{Allowed: true}, nil
+}
+
 // sweep drops keys whose window has passed: their next request would start
 // from scratch anyway, so forgetting them changes no decision.
 func (l *RateLimiter) sweep(now time.Time) {

@@ -144,6 +144,7 @@ type authParams struct {
 	Hasher        *crypto.ScryptHasher
 	EmailTokens   *crypto.JWTSigner
 	Mailer        core.Mailer
+	Limiter       core.RateLimiter
 	Clock         core.Clock
 	Policy        core.Policy
 }
@@ -151,7 +152,7 @@ type authParams struct {
 func newAuth(p authParams) *core.Auth {
 	return core.NewAuth(core.Deps{
 		Users: p.Users, Sessions: p.Sessions, Accounts: p.Accounts, Verifications: p.Verifications,
-		Tx: p.Tx, Hasher: p.Hasher, EmailTokens: p.EmailTokens, Mailer: p.Mailer, Clock: p.Clock,
+		Tx: p.Tx, Hasher: p.Hasher, EmailTokens: p.EmailTokens, Mailer: p.Mailer, Limiter: p.Limiter, Clock: p.Clock,
 		Random: rand.Reader, DecoyHash: p.Hasher.Decoy(),
 	}, p.Policy)
 }

@@ -11,12 +11,15 @@ import (
 // RunRateLimiter checks core.RateLimiter against better-auth's algorithm:
 // the first request counts 1; once now - lastRequest >= window the count
 // restarts at 1; otherwise a request is denied at count >= max, or counted
-// and lastRequest moves to now. Denied requests change nothing.
+// and lastRequest moves to now. Denied requests change nothing, and Peek
+// predicts Consume's verdict without changing anything either.
 func RunRateLimiter(t *testing.T, newAdapters func(t *testing.T) Adapters) {
 	runGroup(t, newAdapters, func(a Adapters) []string { return nilPorts(a, "RateLimiter") }, []testCase{
 		{"SlidingWindow", rateSlidingWindow},
 		{"KeysAreIndependent", rateKeysIndependent},
 		{"ConcurrentConsumeIsAtomic", rateConcurrent},
+		{"PeekCountsNothing", ratePeekCountsNothing},
+		{"PeekFollowsTheWindow", ratePeekFollowsWindow},
 	})
 }
 
@@ -112,4 +115,70 @@ func rateConcurrent(t *testing.T, a Adapters) {
 	if allowed != rateMax {
 		t.Fatalf("%d of %d concurrent Consume calls allowed, want exactly %d", allowed, callers, rateMax)
 	}
+}
+
+func peek(t *testing.T, a Adapters, key string, at time.Time) core.RateDecision {
+	t.Helper()
+	d, err := a.RateLimiter.Peek(t.Context(), key, rateWindow, rateMax, at)
+	noErr(t, "Peek", err)
+	return d
+}
+
+func wantPeekAllowed(t *testing.T, a Adapters, key string, at time.Time, step string) {
+	t.Helper()
+	if d := peek(t, a, key, at); !d.Allowed {
+		t.Fatalf("%s: Peek denied (retry after %v), want allowed", step, d.RetryAfter)
+	}
+}
+
+func wantPeekDenied(t *testing.T, a Adapters, key string, at time.Time, retryAfter time.Duration, step string) {
+	t.Helper()
+	d := peek(t, a, key, at)
+	if d.Allowed {
+		t.Fatalf("%s: Peek allowed, want denied", step)
+	}
+	if d.RetryAfter != retryAfter {
+		t.Fatalf("%s: Peek RetryAfter = %v, want %v", step, d.RetryAfter, retryAfter)
+	}
+}
+
+// ratePeekCountsNothing: any number of peeks, on a fresh key, below the limit
+// or at it, leaves the count and lastRequest as they were.
+func ratePeekCountsNothing(t *testing.T, a Adapters) {
+	key, t0 := "signin-failed:"+randEmail(), now()
+	for range rateMax + 2 {
+		wantPeekAllowed(t, a, key, t0, "peek at a fresh key")
+	}
+	for i := range rateMax {
+		at := t0.Add(time.Duration(i) * time.Second)
+		wantAllowed(t, a, key, at, "request after peeks")
+		if i < rateMax-1 {
+			wantPeekAllowed(t, a, key, at, "peek below the limit")
+		}
+	}
+	last := t0.Add((rateMax - 1) * time.Second)
+	for range 3 {
+		wantPeekDenied(t, a, key, last.Add(time.Second), rateWindow-time.Second, "peek at the limit")
+	}
+	// Had a peek counted or moved lastRequest, Consume would disagree here.
+	wantDenied(t, a, key, last.Add(rateWindow-time.Millisecond), time.Millisecond, "request at the limit after peeks")
+	wantPeekDenied(t, a, key, last.Add(rateWindow-time.Millisecond), time.Millisecond, "peek 1ms before the window frees")
+}
+
+// ratePeekFollowsTheWindow: Peek frees a key exactly when Consume does, and
+// sees a restarted count after that.
+func ratePeekFollowsWindow(t *testing.T, a Adapters) {
+	key, t0 := "mail-reset:"+randID(), now()
+	for range rateMax {
+		wantAllowed(t, a, key, t0, "request within the limit")
+	}
+	wantPeekDenied(t, a, key, t0, rateWindow, "peek at the limit")
+	t1 := t0.Add(rateWindow)
+	wantPeekAllowed(t, a, key, t1, "peek as the window frees")
+	wantAllowed(t, a, key, t1, "request as the window frees")
+	// The count restarted at 1: the key is below its limit again.
+	wantPeekAllowed(t, a, key, t1.Add(time.Millisecond), "peek after the restart")
+	wantAllowed(t, a, key, t1.Add(time.Millisecond), "2nd request of the new window")
+	wantAllowed(t, a, key, t1.Add(2*time.Millisecond), "3rd request of the new window")
+	wantPeekDenied(t, a, key, t1.Add(3*time.Millisecond), rateWindow-time.Millisecond, "peek at the new window's limit")
 }
