@@ -99,6 +99,16 @@ type RateDecision struct {
 	RetryAfter time.Duration // set when denied: time until the window frees
 }
 
+// Denied is the decision for a key whose window, last moved at last, is
+// full at now. The wait is clamped to (0, window]: a concurrent request with
+// a later clock (another instance, or one that waited longer for a
+// connection) may have moved last past now.
+func Denied(last, now time.Time, window time.Duration) RateDecision {
+	wait := last.Add(window).Sub(now)
+	wait = min(max(wait, time.Millisecond), window)
+	return RateDecision{RetryAfter: wait}
+}
+
 // PasswordHasher hashes and verifies passwords in a storable string format.
 // Implementations bound their concurrency (scrypt needs 32 MiB per call) and
 // honour ctx while waiting for a slot.

@@ -55,11 +55,10 @@ func (l *RateLimiter) Consume(ctx context.Context, key string, window time.Durat
 	if len(rows) == 1 && rows[0].Allowed {
 		return core.RateDecision{Allowed: true}, nil
 	}
-	retry := window
 	if len(rows) == 1 {
-		retry = time.Duration(rows[0].LastRequest+windowMS-nowMS) * time.Millisecond
+		return core.Denied(time.UnixMilli(rows[0].LastRequest), now, window), nil
 	}
-	return core.RateDecision{Allowed: false, RetryAfter: retry}, nil
+	return core.RateDecision{RetryAfter: window}, nil
 }
 
 // peekSQL finds the row only when a Consume would be denied: inside the
@@ -82,5 +81,5 @@ func (l *RateLimiter) Peek(ctx context.Context, key string, window time.Duration
 	if len(last) == 0 {
 		return core.RateDecision{Allowed: true}, nil
 	}
-	return core.RateDecision{RetryAfter: time.Duration(last[0]+windowMS-nowMS) * time.Millisecond}, nil
+	return core.Denied(time.UnixMilli(last[0]), now, window), nil
 }

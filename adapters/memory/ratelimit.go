@@ -40,7 +40,7 @@ func (l *RateLimiter) Consume(_ context.Context, key string, window time.Duratio
 	case !ok || now.Sub(e.last) >= window:
 		e = rateEntry{count: 1, last: now}
 	case e.count >= max:
-		return core.RateDecision{RetryAfter: e.last.Add(window).Sub(now)}, nil
+		return core.Denied(e.last, now, window), nil
 	default:
 		e.count++
 		e.last = now
@@ -56,7 +56,7 @@ func (l *RateLimiter) Peek(_ context.Context, key string, window time.Duration, 
 	defer l.mu.Unlock()
 	e, ok := l.entries[key]
 	if ok && now.Sub(e.last) < window && e.count >= max {
-		return core.RateDecision{RetryAfter: e.last.Add(window).Sub(now)}, nil
+		return core.Denied(e.last, now, window), nil
 	}
 	return core.RateDecision{Allowed: true}, nil
 }

@@ -143,10 +143,25 @@ func TestRunningAppHoldsOnePool(t *testing.T) {
 func TestAppRunsOnMemoryAdapters(t *testing.T) {
 	cfg := testConfig(t)
 	startApp(t, cfg, memoryStorage)
-	cookie := signUp(t, cfg, "mem@example.com")
+	signUp(t, cfg, "mem@example.com")
+	res, err := http.Post(cfg.AuthBaseURL()+"/sign-in/email", "application/json",
+		strings.NewReader(`{"email":"mem@example.com","password":"correct horse battery"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var cookie *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "better-auth.session_token" {
+			cookie = c
+		}
+	}
+	if res.StatusCode != http.StatusOK || cookie == nil {
+		t.Fatalf("sign-in: %d, cookie %v", res.StatusCode, cookie)
+	}
 	req, _ := http.NewRequest(http.MethodGet, cfg.AuthBaseURL()+"/get-session", nil)
 	req.AddCookie(cookie)
-	res, err := http.DefaultClient.Do(req)
+	res, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

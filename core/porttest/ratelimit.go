@@ -20,6 +20,7 @@ func RunRateLimiter(t *testing.T, newAdapters func(t *testing.T) Adapters) {
 		{"ConcurrentConsumeIsAtomic", rateConcurrent},
 		{"PeekCountsNothing", ratePeekCountsNothing},
 		{"PeekFollowsTheWindow", ratePeekFollowsWindow},
+		{"RetryAfterNeverExceedsTheWindow", rateRetryClamped},
 	})
 }
 
@@ -181,4 +182,20 @@ func ratePeekFollowsWindow(t *testing.T, a Adapters) {
 	wantAllowed(t, a, key, t1.Add(time.Millisecond), "2nd request of the new window")
 	wantAllowed(t, a, key, t1.Add(2*time.Millisecond), "3rd request of the new window")
 	wantPeekDenied(t, a, key, t1.Add(3*time.Millisecond), rateWindow-time.Millisecond, "peek at the new window's limit")
+}
+
+// A request whose clock lags the one that last moved the window (another
+// instance, or a longer wait for a connection) must still be told to wait no
+// longer than the window.
+func rateRetryClamped(t *testing.T, a Adapters) {
+	key, t0 := "198.51.100.1|/sign-in/email|"+randID(), now()
+	for i := range rateMax {
+		wantAllowed(t, a, key, t0.Add(time.Duration(i+1)*time.Second), "filling the window")
+	}
+	wantDenied(t, a, key, t0, rateWindow, "lagging clock")
+	d, err := a.RateLimiter.Peek(t.Context(), key, rateWindow, rateMax, t0)
+	noErr(t, "Peek", err)
+	if d.Allowed || d.RetryAfter != rateWindow {
+		t.Fatalf("Peek with a lagging clock = %+v, want denied after %v", d, rateWindow)
+	}
 }
