@@ -1,7 +1,7 @@
 -- better-auth's core tables, with the seed plan's snake_case column names.
--- Times are "timestamp" (without time zone) holding UTC; authd always writes
--- them explicitly, and the defaults use UTC too so that rows written by hand
--- or by another client do not depend on the session's TimeZone.
+-- Times are "timestamp" (without time zone) holding UTC, with the seed's
+-- "default now()". authd and better-auth always write the times themselves;
+-- the defaults hold UTC only for writers whose session TimeZone is UTC.
 
 CREATE TABLE IF NOT EXISTS "user" (
     id             text PRIMARY KEY,
@@ -9,16 +9,16 @@ CREATE TABLE IF NOT EXISTS "user" (
     email          text NOT NULL UNIQUE,
     email_verified boolean NOT NULL DEFAULT false,
     image          text,
-    created_at     timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
-    updated_at     timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'utc')
+    created_at     timestamp NOT NULL DEFAULT now(),
+    updated_at     timestamp NOT NULL DEFAULT now()
 );
 
 CREATE TABLE IF NOT EXISTS session (
     id         text PRIMARY KEY,
     expires_at timestamp NOT NULL,
     token      text NOT NULL UNIQUE,
-    created_at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
-    updated_at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
+    created_at timestamp NOT NULL DEFAULT now(),
+    updated_at timestamp NOT NULL DEFAULT now(),
     ip_address text,
     user_agent text,
     user_id    text NOT NULL REFERENCES "user" (id) ON DELETE CASCADE
@@ -36,8 +36,8 @@ CREATE TABLE IF NOT EXISTS account (
     refresh_token_expires_at timestamp,
     scope                    text,
     password                 text,
-    created_at               timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
-    updated_at               timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'utc')
+    created_at               timestamp NOT NULL DEFAULT now(),
+    updated_at               timestamp NOT NULL DEFAULT now()
 );
 
 CREATE TABLE IF NOT EXISTS verification (
@@ -45,8 +45,8 @@ CREATE TABLE IF NOT EXISTS verification (
     identifier text NOT NULL,
     value      text NOT NULL,
     expires_at timestamp NOT NULL,
-    created_at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
-    updated_at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'utc')
+    created_at timestamp NOT NULL DEFAULT now(),
+    updated_at timestamp NOT NULL DEFAULT now()
 );
 
 CREATE INDEX IF NOT EXISTS session_user_id_idx ON session (user_id);

@@ -17,9 +17,8 @@ import (
 	"github.com/authd/authd/adapters/bunpg/bunpgtest"
 )
 
-// utcNow is how Postgres 15+ renders the defaults' (now() AT TIME ZONE
-// 'utc'); readSchema folds older servers' rendering into it.
-const utcNow = "(now() AT TIME ZONE 'utc'::text)"
+// utcNow is how Postgres renders the seed's "default now()".
+const utcNow = "now()"
 
 // wantColumns is the schema contract: table.column -> type, nullability and
 // default, as information_schema reports them.
@@ -113,7 +112,7 @@ func readSchema(t *testing.T, db *bun.DB) schema {
 	for _, c := range cols {
 		desc := c.Type + map[string]string{"YES": " NULL", "NO": " NOT NULL"}[c.Nullable]
 		if c.Default != nil {
-			desc += " DEFAULT " + strings.ReplaceAll(*c.Default, "timezone('utc'::text, now())", utcNow)
+			desc += " DEFAULT " + *c.Default
 		}
 		s.Columns[c.Table+"."+c.Column] = desc
 	}
