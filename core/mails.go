@@ -11,9 +11,10 @@ const (
 	requestChangeEmailVerification = "change-email-verification"
 )
 
-// encodeURIComponent escapes s exactly like JavaScript's function of that
-// name, so that mailed links are byte-identical to better-auth's.
-func encodeURIComponent(s string) string {
+// EncodeURIComponent escapes s exactly like JavaScript's function of that
+// name (everything but A-Z a-z 0-9 - _ . ! ~ * ' ( )), so that mailed links
+// and cookie values are byte-identical to better-auth's.
+func EncodeURIComponent(s string) string {
 	const hexDigits = "0123456789ABCDEF"
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
@@ -37,17 +38,17 @@ func orSlash(callbackURL string) string {
 }
 
 func (a *Auth) verifyEmailURL(token, callbackURL string) string {
-	return a.baseURL + "/verify-email?token=" + token + "&callbackURL=" + encodeURIComponent(orSlash(callbackURL))
+	return a.baseURL + "/verify-email?token=" + token + "&callbackURL=" + EncodeURIComponent(orSlash(callbackURL))
 }
 
 // resetPasswordURL leaves callbackURL empty when there is no redirectTo, as
 // better-auth does; its GET /reset-password/:token then rejects the link.
 func (a *Auth) resetPasswordURL(token, redirectTo string) string {
-	return a.baseURL + "/reset-password/" + token + "?callbackURL=" + encodeURIComponent(redirectTo)
+	return a.baseURL + "/reset-password/" + token + "?callbackURL=" + EncodeURIComponent(redirectTo)
 }
 
 func (a *Auth) deleteUserURL(token, callbackURL string) string {
-	return a.baseURL + "/delete-user/callback?token=" + token + "&callbackURL=" + encodeURIComponent(orSlash(callbackURL))
+	return a.baseURL + "/delete-user/callback?token=" + token + "&callbackURL=" + EncodeURIComponent(orSlash(callbackURL))
 }
 
 // send hands m to the mailer and drops its error on purpose: better-auth only

@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
+
+	"github.com/authd/authd/core"
 )
 
 // Cookie names and formats are better-auth's (wire spec §5).
@@ -34,7 +36,7 @@ func (cc cookieCodec) name(base string) string {
 // sign returns the cookie value for v: encodeURIComponent(v + "." + sig),
 // where sig is the padded standard base64 of HMAC-SHA256(secret, v).
 func (cc cookieCodec) sign(v string) string {
-	return encodeURIComponent(v + "." + cc.signature(v))
+	return core.EncodeURIComponent(v + "." + cc.signature(v))
 }
 
 func (cc cookieCodec) signature(v string) string {

@@ -9,24 +9,6 @@ import (
 // JavaScript's URL helpers, reproduced where better-auth's wire output depends
 // on them (cookie values, mailed-link parameters, redirect locations).
 
-const upperHex = "0123456789ABCDEF"
-
-// encodeURIComponent escapes everything except A-Z a-z 0-9 - _ . ! ~ * ' ( ).
-func encodeURIComponent(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if isAlnumByte(c) || strings.IndexByte("-_.!~*'()", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(upperHex[c>>4])
-		b.WriteByte(upperHex[c&15])
-	}
-	return b.String()
-}
-
 // decodeURIComponent fails, like JavaScript's, on a malformed escape or on
 // bytes that are not UTF-8.
 func decodeURIComponent(s string) (string, bool) {
@@ -101,6 +83,8 @@ func serializeForm(pairs []formPair) string {
 	}
 	return b.String()
 }
+
+const upperHex = "0123456789ABCDEF"
 
 func formEscape(b *strings.Builder, s string) {
 	for i := 0; i < len(s); i++ {
