@@ -107,6 +107,21 @@ func (a *Auth) VerifyEmail(ctx context.Context, token, callbackURL string, curre
 	if err != nil {
 		return VerifyEmailResult{}, errVerifyInvalidToken
 	}
+	// The user is read and written in one transaction, which holds the row,
+	// so a concurrent update-user cannot undo the verification or the change.
+	var res VerifyEmailResult
+	err = a.d.Tx.WithinTx(ctx, func(ctx context.Context) error {
+		var err error
+		res, err = a.redeemEmailToken(ctx, email, claims, callbackURL, current)
+		return err
+	})
+	if err != nil {
+		return VerifyEmailResult{}, err
+	}
+	return res, nil
+}
+
+func (a *Auth) redeemEmailToken(ctx context.Context, email string, claims EmailClaims, callbackURL string, current *SessionView) (VerifyEmailResult, error) {
 	u, err := a.d.Users.ByEmail(ctx, email)
 	if errors.Is(err, ErrUserNotFound) {
 		return VerifyEmailResult{}, errVerifyUserNotFound

@@ -75,7 +75,9 @@ type VerificationRepository interface {
 }
 
 // Transactor runs fn in one transaction: all of fn's repository calls made
-// with the ctx it receives commit together or not at all.
+// with the ctx it receives commit together or not at all. A user or
+// credential read inside fn holds that row until the transaction ends, so
+// read-modify-write inside fn is atomic against concurrent transactions.
 type Transactor interface {
 	WithinTx(ctx context.Context, fn func(ctx context.Context) error) error
 }

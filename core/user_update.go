@@ -25,20 +25,24 @@ func (a *Auth) UpdateUser(ctx context.Context, v SessionView, in UpdateUserInput
 	if in.Name == nil && !in.ImageSet {
 		return User{}, ErrNoFieldsToUpdate
 	}
-	// Re-read, so that fields changed since the session was loaded (a
-	// verification, an email change) are not written back stale.
-	u, err := a.d.Users.ByID(ctx, v.User.ID())
+	// Re-read inside the transaction, which holds the row: a verification
+	// or email change committing meanwhile is neither overwritten nor lost.
+	var u User
+	err := a.d.Tx.WithinTx(ctx, func(ctx context.Context) error {
+		var err error
+		if u, err = a.d.Users.ByID(ctx, v.User.ID()); err != nil {
+			return err
+		}
+		now := a.now()
+		if in.Name != nil {
+			u.Rename(*in.Name, now)
+		}
+		if in.ImageSet {
+			u.SetImage(in.Image, now)
+		}
+		return a.d.Users.Update(ctx, u)
+	})
 	if err != nil {
-		return User{}, err
-	}
-	now := a.now()
-	if in.Name != nil {
-		u.Rename(*in.Name, now)
-	}
-	if in.ImageSet {
-		u.SetImage(in.Image, now)
-	}
-	if err := a.d.Users.Update(ctx, u); err != nil {
 		return User{}, err
 	}
 	return u, nil

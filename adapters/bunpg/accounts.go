@@ -30,9 +30,9 @@ func (r *AccountRepository) Credential(ctx context.Context, userID string) (core
 	ctx, db, cancel := r.call(ctx)
 	defer cancel()
 	var row accountRow
-	err := db.NewSelect().Model(&row).
+	err := lockInTx(ctx, db.NewSelect().Model(&row).
 		Where("a.user_id = ? AND a.account_id = ? AND a.provider_id = ?", userID, userID, core.ProviderCredential).
-		Order("a.created_at ASC", "a.id ASC").Limit(1).Scan(ctx)
+		Order("a.created_at ASC", "a.id ASC").Limit(1)).Scan(ctx)
 	if err != nil {
 		return core.Account{}, mapErr(err, core.ErrAccountNotFound)
 	}

@@ -31,6 +31,18 @@ func (s store) idb(ctx context.Context) bun.IDB {
 	return s.db
 }
 
+// lockInTx makes a read inside WithinTx lock the rows it returns until the
+// transaction ends (FOR NO KEY UPDATE: it does not block the foreign-key
+// checks of inserts that reference them). Read-modify-write in core then
+// cannot lose a concurrent update, and a sign-in's password re-check cannot
+// interleave with a password change and its revocation of sessions.
+func lockInTx(ctx context.Context, q *bun.SelectQuery) *bun.SelectQuery {
+	if _, ok := ctx.Value(txKey{}).(bun.Tx); ok {
+		return q.For("NO KEY UPDATE")
+	}
+	return q
+}
+
 // call bounds one repository call: callers such as Fiber handlers pass
 // contexts that are never cancelled, and a stuck database must turn into a
 // prompt ErrUnavailable rather than a pile of hung requests.

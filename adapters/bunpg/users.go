@@ -39,7 +39,7 @@ func (r *UserRepository) one(ctx context.Context, where string, arg string) (cor
 	ctx, db, cancel := r.call(ctx)
 	defer cancel()
 	var row userRow
-	if err := db.NewSelect().Model(&row).Where(where, arg).Scan(ctx); err != nil {
+	if err := lockInTx(ctx, db.NewSelect().Model(&row).Where(where, arg)).Scan(ctx); err != nil {
 		return core.User{}, mapErr(err, core.ErrUserNotFound)
 	}
 	return row.toCore(), nil
