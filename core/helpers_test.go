@@ -29,7 +29,11 @@ type fakeHasher struct {
 	// beforeVerifyResult, when set, runs inside Verify after the comparison,
 	// to inject a concurrent change at the slowest point of a real check.
 	beforeVerifyResult func()
+	// busy is what Busy reports.
+	busy atomic.Bool
 }
+
+func (h *fakeHasher) Busy() bool { return h.busy.Load() }
 
 const fakePrefix = "fake$"
 

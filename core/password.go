@@ -44,6 +44,21 @@ func (a *Auth) checkPasswordMax(pw string) error {
 	return nil
 }
 
+// errHasherBusy is the cause of the ErrUnavailable that sign-in and sign-up
+// answer when the hasher is already turning callers away.
+var errHasherBusy = errors.New("password hasher busy: too many sign-ins and sign-ups waiting")
+
+// checkHasherFree refuses at once when the hasher would refuse the hash this
+// request leads to. It runs before any lookup: its answer must not, and
+// does not, depend on whether the account exists. A request let through may
+// still be refused at the hash itself when the queue filled meanwhile.
+func (a *Auth) checkHasherFree() error {
+	if a.d.Hasher.Busy() {
+		return ErrUnavailable.With(errHasherBusy)
+	}
+	return nil
+}
+
 // decoyVerify spends the same hashing work a real password check would, for
 // the branches where there is nothing to check against: the response time must
 // not tell an unknown email from a wrong password.

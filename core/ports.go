@@ -119,6 +119,10 @@ type PasswordHasher interface {
 	// Verify reports whether password matches hash. A malformed hash is an
 	// error, not a mismatch.
 	Verify(ctx context.Context, hash, password string) (bool, error)
+	// Busy reports, without waiting, that a Hash or Verify called now would
+	// be refused as overloaded. Sign-in and sign-up ask before their
+	// lookups, so that a flood is turned away before it costs database work.
+	Busy() bool
 }
 
 // EmailClaims are the contents of a stateless email-verification token.

@@ -17,14 +17,19 @@ type SignInInput struct {
 // user without a credential account or password, and a wrong password all
 // answer ErrInvalidEmailOrPassword after the same hashing work, and all count
 // against the address's FailedSignInLimit; once it is used up, sign-ins for
-// the address answer ErrTooManyRequests before any lookup or hashing.
-// Infrastructure failures are returned as they are, never as a 401.
+// the address answer ErrTooManyRequests before any lookup or hashing. While
+// the hasher is turning callers away, every sign-in answers ErrUnavailable,
+// also before any lookup. Infrastructure failures are returned as they
+// are, never as a 401.
 func (a *Auth) SignInEmail(ctx context.Context, in SignInInput) (AuthResult, error) {
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {
 		return AuthResult{}, err
 	}
 	if err := a.checkPasswordMax(in.Password); err != nil {
+		return AuthResult{}, err
+	}
+	if err := a.checkHasherFree(); err != nil {
 		return AuthResult{}, err
 	}
 	if err := a.checkFailedSignIns(ctx, email); err != nil {

@@ -29,6 +29,9 @@ func (a *Auth) SignUpEmail(ctx context.Context, in SignUpInput) (AuthResult, err
 	if err := a.checkNewPassword(in.Password); err != nil {
 		return AuthResult{}, err
 	}
+	if err := a.checkHasherFree(); err != nil {
+		return AuthResult{}, err
+	}
 	_, err = a.d.Users.ByEmail(ctx, email)
 	switch {
 	case err == nil:

@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -23,7 +25,7 @@ import (
 // Config is what bunpg needs to reach Postgres. Zero MaxOpenConns, timeouts
 // and AppName take the defaults below.
 type Config struct {
-	Host         string
+	Host         string // name or address, or the directory of a Unix-domain socket ("/...")
 	Port         int
 	Name         string
 	User         string
@@ -70,7 +72,28 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-func (c Config) addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+// network and addr follow libpq: a Host that starts with "/" is the
+// directory of the server's Unix-domain socket, named after the port. On
+// one machine a socket costs far less per round trip than loopback TCP.
+func validSSLMode(m string) bool {
+	return m == "" || m == "disable" || m == "require" || m == "verify-full"
+}
+
+func (c Config) network() string {
+	if c.unixSocket() {
+		return "unix"
+	}
+	return "tcp"
+}
+
+func (c Config) addr() string {
+	if c.unixSocket() {
+		return filepath.Join(c.Host, ".s.PGSQL."+strconv.Itoa(c.Port))
+	}
+	return net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
+}
+
+func (c Config) unixSocket() bool { return strings.HasPrefix(c.Host, "/") }
 
 // Open builds the pool without connecting; call Ping to check the server.
 // The connector is built from discrete options, never from a DSN string,
@@ -84,20 +107,23 @@ func Open(cfg Config) (*bun.DB, error) {
 	if cfg.Port < 1 || cfg.Port > 65535 {
 		return nil, fmt.Errorf("bunpg: invalid port %d", cfg.Port)
 	}
+	if !validSSLMode(cfg.SSLMode) {
+		return nil, fmt.Errorf("bunpg: unsupported sslmode %q (want disable, require or verify-full)", cfg.SSLMode)
+	}
 	var tlsConfig *tls.Config
-	switch cfg.SSLMode {
-	case "", "disable":
-	case "require":
+	switch {
+	case cfg.unixSocket():
+		// As in libpq, SSL is not used on a Unix-domain socket, whatever
+		// the mode: the kernel carries the bytes, and Postgres refuses it.
+	case cfg.SSLMode == "require":
 		// libpq's "require": encrypt, but do not check the certificate.
 		tlsConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // that is what sslmode=require means
-	case "verify-full":
+	case cfg.SSLMode == "verify-full":
 		tlsConfig = &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}
-	default:
-		return nil, fmt.Errorf("bunpg: unsupported sslmode %q (want disable, require or verify-full)", cfg.SSLMode)
 	}
 
 	connector := pgdriver.NewConnector(
-		pgdriver.WithNetwork("tcp"),
+		pgdriver.WithNetwork(cfg.network()),
 		pgdriver.WithAddr(cfg.addr()),
 		pgdriver.WithUser(cfg.User),
 		pgdriver.WithPassword(cfg.Password),

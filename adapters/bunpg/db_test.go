@@ -149,6 +149,32 @@ func TestSSLModes(t *testing.T) {
 	}
 }
 
+// A Host that is a directory reaches the server through its Unix-domain
+// socket there, as in libpq; TLS settings do not apply to it.
+func TestUnixSocket(t *testing.T) {
+	t.Parallel()
+	cfg := bunpgtest.NewDatabase(t)
+	ctx := context.Background()
+	var dirs string
+	if err := open(t, cfg).NewRaw("SHOW unix_socket_directories").Scan(ctx, &dirs); err != nil {
+		t.Fatal(err)
+	}
+	dir, _, _ := strings.Cut(dirs, ",")
+	dir = strings.TrimSpace(dir)
+	if !strings.HasPrefix(dir, "/") {
+		t.Fatalf("the test server has no socket directory (unix_socket_directories = %q)", dirs)
+	}
+	for _, mode := range []string{"disable", "verify-full"} {
+		c := cfg
+		c.Host, c.SSLMode = dir, mode
+		var addr *string
+		err := open(t, c).NewRaw("SELECT client_addr::text FROM pg_stat_activity WHERE pid = pg_backend_pid()").Scan(ctx, &addr)
+		if err != nil || addr != nil {
+			t.Errorf("sslmode %s through %s: client address %v, err %v; want a socket connection (no address)", mode, dir, addr, err)
+		}
+	}
+}
+
 func TestNewDBLifecycle(t *testing.T) {
 	t.Parallel()
 	cfg := bunpgtest.NewDatabase(t)

@@ -129,6 +129,10 @@ func (h *ScryptHasher) key(ctx context.Context, password, saltHex string) ([]byt
 	return key, nil
 }
 
+// Busy reports that the wait queue is full, so that a Hash or Verify called
+// now would be refused with ErrHasherBusy.
+func (h *ScryptHasher) Busy() bool { return h.waiting.Load() >= h.maxQueue }
+
 // acquire takes a slot, waiting in line unless the line is already full. The
 // count of waiters may briefly overshoot maxQueue by the number of callers
 // racing past TryAcquire; that bounds memory just as well.

@@ -71,8 +71,14 @@ func TestFullQueueIsRejectedAtOnce(t *testing.T) {
 	done := make(chan error, 2)
 	go func() { _, err := h.Hash(context.Background(), "holder"); done <- err }()
 	<-entered
+	if h.Busy() {
+		t.Fatal("Busy with a free place in the queue")
+	}
 	go func() { _, err := h.Hash(context.Background(), "waiter"); done <- err }()
 	waitForWaiting(t, h, 1)
+	if !h.Busy() {
+		t.Fatal("not Busy with the queue full")
+	}
 
 	start := time.Now()
 	_, err := h.Verify(context.Background(), decoyHash, "rejected")
@@ -92,6 +98,9 @@ func TestFullQueueIsRejectedAtOnce(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
+	}
+	if h.Busy() {
+		t.Fatal("still Busy once every caller is done")
 	}
 }
 

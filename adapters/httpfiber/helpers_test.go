@@ -49,6 +49,7 @@ func fakeHash(pw string) string {
 func (fakeHasher) Hash(ctx context.Context, pw string) (string, error) {
 	return fakeHash(pw), ctx.Err()
 }
+func (fakeHasher) Busy() bool { return false }
 func (fakeHasher) Verify(ctx context.Context, hash, pw string) (bool, error) {
 	if !strings.HasPrefix(hash, "fake$") {
 		return false, errors.New("fake hasher: malformed hash")

@@ -62,15 +62,15 @@ func authdEnv(pg *postgres, db, addr, pprofAddr string) []string {
 		"AUTH_RATE_LIMIT_ENABLED=false",
 		"HTTP_ADDR="+addr,
 		"DB_HOST="+pg.host, "DB_PORT="+pg.port, "DB_NAME="+db, "DB_USER=postgres",
-		// Proposed for authd: serve net/http/pprof on this address when set.
-		// Until authd reads it, -profile falls back to perf.
+		// authd serves net/http/pprof there; -profile uses it.
 		"AUTHD_PPROF_ADDR="+pprofAddr,
 	)
 }
 
-// startAuthd migrates the database and starts `authd serve`. The returned
-// authd (non-nil once the process exists) must be stopped even on error.
-func startAuthd(ctx context.Context, bin, root, tmp string, pg *postgres, db string) (*authd, error) {
+// startAuthd migrates the database and starts `authd serve`, with extra
+// settings after the benchmark's own. The returned authd (non-nil once the
+// process exists) must be stopped even on error.
+func startAuthd(ctx context.Context, bin, root, tmp string, pg *postgres, db string, extra []string) (*authd, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -79,7 +79,7 @@ func startAuthd(ctx context.Context, bin, root, tmp string, pg *postgres, db str
 	if err != nil {
 		return nil, err
 	}
-	env := authdEnv(pg, db, addr, pprofAddr)
+	env := append(authdEnv(pg, db, addr, pprofAddr), extra...)
 
 	mig := exec.CommandContext(ctx, bin, "migrate", "up")
 	mig.Dir, mig.Env = root, env

@@ -3,7 +3,7 @@
 // machine: pgbench -S on the same Postgres for get-session, and this machine's
 // scrypt ceiling for sign-in and sign-up. It prints a markdown table.
 //
-//	go run ./cmd/authbench [-duration 10s] [-conns 32] [-flood-conns 256] [-wrk] [-profile DIR]
+//	go run ./cmd/authbench [-duration 10s] [-conns 32] [-flood-conns 256] [-wrk] [-profile DIR] [-env KEY=VALUE]
 //
 // It finds Postgres with .ci/ensure-postgres.sh, creates fresh databases,
 // builds authd, migrates, serves it on a free loopback port, signs up fixture
@@ -39,6 +39,20 @@ type options struct {
 	profileOf  string
 	quietWait  time.Duration
 	scenarios  map[string]bool
+	authdEnv   envList
+}
+
+// envList collects repeated -env KEY=VALUE flags.
+type envList []string
+
+func (e *envList) String() string { return strings.Join(*e, " ") }
+
+func (e *envList) Set(v string) error {
+	if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+		return fmt.Errorf("want KEY=VALUE, got %q", v)
+	}
+	*e = append(*e, v)
+	return nil
 }
 
 const backgroundWindow = 2 * time.Second
@@ -59,6 +73,7 @@ func main() {
 	flag.StringVar(&o.profileDir, "profile", "", "after the measurements, profile authd during get-session and write the profile into this directory")
 	flag.StringVar(&o.profileOf, "profile-scenario", "get-session", "scenario to profile with -profile: get-session or sign-in")
 	flag.StringVar(&o.authdBin, "authd", "", "use this authd binary instead of building ./cmd/authd")
+	flag.Var(&o.authdEnv, "env", "KEY=VALUE setting for authd, after the benchmark's own (repeatable; e.g. -env DB_MAX_OPEN_CONNS=16)")
 	flag.StringVar(&only, "scenarios", strings.Join(allScenarios, ","), "comma-separated subset of "+strings.Join(allScenarios, ","))
 	flag.Parse()
 	if o.users <= 0 {
@@ -164,7 +179,7 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 	cl.add(func() { pg.dropDB(appDB) })
-	srv, err := startAuthd(ctx, bin, root, tmp, pg, appDB)
+	srv, err := startAuthd(ctx, bin, root, tmp, pg, appDB, o.authdEnv)
 	if srv != nil {
 		cl.add(srv.stop)
 	}

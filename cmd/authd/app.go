@@ -60,8 +60,10 @@ func rateLimiterOption(cfg config.Config) fx.Option {
 	return fx.Provide(fx.Annotate(memory.NewRateLimiter, fx.As(new(core.RateLimiter))))
 }
 
-func newApp(cfg config.Config, log *slog.Logger, store storage) *fx.App {
-	return fx.New(appOptions(cfg, log, store))
+// newApp builds the application; extra adds to it (the serve command's
+// optional pprof listener).
+func newApp(cfg config.Config, log *slog.Logger, store storage, extra ...fx.Option) *fx.App {
+	return fx.New(appOptions(cfg, log, store), fx.Options(extra...))
 }
 
 func appOptions(cfg config.Config, log *slog.Logger, store storage) fx.Option {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -26,7 +27,8 @@ func main() {
 }
 
 func run(args []string) int {
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log, flushLog := newBufferedLogger(os.Stderr, slog.LevelInfo)
+	defer flushLog()
 	cfg, err := loadConfig()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "authd: invalid configuration:\n%v\n", err)
@@ -38,7 +40,12 @@ func run(args []string) int {
 	}
 	switch cmd {
 	case "serve":
-		return serve(cfg, log)
+		pprof, err := pprofAddr(os.Getenv(pprofAddrEnv))
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "authd: invalid configuration:\n%v\n", err)
+			return 2
+		}
+		return serve(cfg, log, pprof)
 	case "migrate":
 		if len(args) != 2 {
 			fmt.Fprintln(os.Stderr, usage)
@@ -65,9 +72,10 @@ func loadConfig() (config.Config, error) {
 
 // serve runs the fx application until SIGINT/SIGTERM. fx's own signal handling
 // is used so that a second signal or the stop timeout forces the exit.
-func serve(cfg config.Config, log *slog.Logger) int {
+// pprof is the address of the profiling listener, "" for none.
+func serve(cfg config.Config, log *slog.Logger, pprof string) int {
 	limitMemory()
-	app := newApp(cfg, log, postgresStorage)
+	app := newApp(cfg, log, postgresStorage, pprofOption(pprof))
 	startCtx, cancel := context.WithTimeout(context.Background(), app.StartTimeout())
 	defer cancel()
 	if err := app.Start(startCtx); err != nil {
@@ -119,13 +127,20 @@ func migrate(cfg config.Config, direction string) error {
 	return errors.New(usage)
 }
 
-// defaultMemoryLimit keeps the heap's garbage from doubling the footprint of
-// concurrent scrypt calls (32 MiB each, allocated fresh): without a limit the
-// collector lets a sign-in flood grow the process past 250 MiB on two cores.
-const defaultMemoryLimit = 150 << 20
+// The default memory limit leaves the heap a fixed allowance of garbage on
+// top of what it must hold: one 32 MiB scrypt buffer per hash in flight, at
+// most GOMAXPROCS of them (newHasher). Without a limit, GOGC=100 lets the
+// discarded buffers pile up as high again; a fixed limit below the live
+// buffers would make the collector run without pause on a many-core
+// machine. 64 MiB covers the rest of authd (about 20 MiB idle) and the
+// garbage of a 256-connection flood.
+const (
+	memoryLimitBase    = 64 << 20
+	memoryLimitPerHash = 32 << 20
+)
 
 func limitMemory() {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(defaultMemoryLimit)
+		debug.SetMemoryLimit(memoryLimitBase + memoryLimitPerHash*int64(runtime.GOMAXPROCS(0)))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // canary is the database error message that must never reach a client.
@@ -106,7 +107,9 @@ func expectClean(t *testing.T, what string, r *reply) {
 }
 
 // expectLogged checks that stderr has a line with the response's request id
-// and the database error's cause.
+// and the database error's cause. authd writes the line before it answers,
+// but the pipe from its stderr is read by another goroutine here, which may
+// not have caught up when the response arrives: allow it a moment.
 func expectLogged(t *testing.T, a *authd, r *reply) {
 	t.Helper()
 	id := r.Header.Get("X-Request-Id")
@@ -114,9 +117,14 @@ func expectLogged(t *testing.T, a *authd, r *reply) {
 		t.Errorf("the 500 carries no X-Request-Id to find it in the log")
 		return
 	}
-	for _, line := range strings.Split(a.stderr.String(), "\n") {
-		if strings.Contains(line, id) && strings.Contains(line, canary) {
-			return
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		for _, line := range strings.Split(a.stderr.String(), "\n") {
+			if strings.Contains(line, id) && strings.Contains(line, canary) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			break
 		}
 	}
 	t.Errorf("no stderr line holds both the request id %s and the cause %q", id, canary)
