@@ -1,7 +1,7 @@
 // Package battery is the automated fault and abuse part of the security and
-// reliability battery (shared/spec/security-reliability.md §4: tests 7, 17,
-// 26, 27, 29, 31, 34, 37, 38, 39, 41, 42, 43, 44 and 46, each in the part
-// that needs a real process). Every test runs the real authd binary, built
+// reliability battery (shared/spec/security-reliability.md §4), each test in
+// the part that needs a real process; BATTERY.md maps all 46 tests to where
+// they are automated. Every test runs the real authd binary, built
 // once per run, against a throw-away Postgres cluster started with initdb
 // and pg_ctl on a free loopback port: one cluster shared by the package,
 // with a database per test, and a private one for the test that stops it.
