@@ -122,7 +122,7 @@ func Open(cfg Config) (*bun.DB, error) {
 		tlsConfig = &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}
 	}
 
-	connector := pgdriver.NewConnector(
+	pg := pgdriver.NewConnector(
 		pgdriver.WithNetwork(cfg.network()),
 		pgdriver.WithAddr(cfg.addr()),
 		pgdriver.WithUser(cfg.User),
@@ -134,7 +134,7 @@ func Open(cfg Config) (*bun.DB, error) {
 		pgdriver.WithTLSConfig(tlsConfig),
 		pgdriver.WithDialTimeout(cfg.DialTimeout),
 	)
-	sqldb := sql.OpenDB(connector)
+	sqldb := sql.OpenDB(connector{pg})
 	sqldb.SetMaxOpenConns(cfg.MaxOpenConns)
 	sqldb.SetMaxIdleConns(cfg.MaxOpenConns)
 	return bun.NewDB(sqldb, pgdialect.New()), nil

@@ -148,6 +148,47 @@ func TestQueryTimeout(t *testing.T) {
 	}
 }
 
+// A prepared lookup abandoned at its deadline must not leave its reply
+// behind for the next query on the same connection: once the lock is gone,
+// the one pooled connection still answers correctly.
+func TestAbandonedLookupLeavesThePoolInStep(t *testing.T) {
+	t.Parallel()
+	cfg, db := bunpgtest.NewMigratedDatabase(t)
+	ctx := context.Background()
+	u := mustUser(t, "step@example.com")
+	if err := bunpg.NewUserRepository(db, cfg).Create(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	s := mustSession(t, randID(), u.ID())
+	if err := bunpg.NewSessionRepository(db, cfg).Create(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+
+	one := cfg
+	one.MaxOpenConns = 1
+	one.QueryTimeout = 300 * time.Millisecond
+	sessions := bunpg.NewSessionRepository(open(t, one), one)
+	if _, _, err := sessions.ByToken(ctx, s.Token()); err != nil {
+		t.Fatal(err) // prepares the statement on the one connection
+	}
+
+	release := lockTable(t, db, "session")
+	_, _, err := sessions.ByToken(ctx, s.Token())
+	wantUnavailable(t, "ByToken behind a lock", err)
+	release()
+	time.Sleep(200 * time.Millisecond) // the abandoned statement completes
+
+	for i := range 3 {
+		gotS, gotU, err := sessions.ByToken(ctx, s.Token())
+		if err != nil || gotS.ID() != s.ID() || gotU.ID() != u.ID() {
+			t.Fatalf("lookup %d after the lock: %v", i, err)
+		}
+		if _, _, err := sessions.ByToken(ctx, "missing"); !errors.Is(err, core.ErrSessionNotFound) {
+			t.Fatalf("lookup %d of a missing token after the lock: %v", i, err)
+		}
+	}
+}
+
 // A connection killed by the server (57P01, as in a failover or restart)
 // reads as unavailable.
 func TestTerminatedConnectionIsUnavailable(t *testing.T) {
@@ -204,17 +245,20 @@ func TestTransactionDeadline(t *testing.T) {
 	}
 }
 
-// lockTable holds an ACCESS EXCLUSIVE lock on table until the test ends.
-func lockTable(t *testing.T, db *bun.DB, table string) {
+// lockTable holds an ACCESS EXCLUSIVE lock on table until release is called
+// or the test ends.
+func lockTable(t *testing.T, db *bun.DB, table string) (release func()) {
 	t.Helper()
 	tx, err := db.BeginTx(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = tx.Rollback() })
+	release = func() { _ = tx.Rollback() }
+	t.Cleanup(release)
 	if _, err := tx.ExecContext(context.Background(), "LOCK TABLE "+table+" IN ACCESS EXCLUSIVE MODE"); err != nil {
 		t.Fatal(err)
 	}
+	return release
 }
 
 func randID() string { return rand.Text() }

@@ -1,6 +1,7 @@
 package bunpg
 
 import (
+	"database/sql"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -86,6 +87,13 @@ func utcPtr(t *time.Time) *time.Time {
 }
 
 func strPtr(s string) *string { return &s }
+
+func nullPtr(s sql.Null[string]) *string {
+	if !s.Valid {
+		return nil
+	}
+	return &s.V
+}
 
 func deref(s *string) string {
 	if s == nil {

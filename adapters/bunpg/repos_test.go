@@ -2,6 +2,7 @@ package bunpg_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,10 +23,15 @@ func (c *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) conte
 }
 func (c *queryCounter) AfterQuery(context.Context, *bun.QueryEvent) { c.n.Add(1) }
 
-// get-session runs on every request: ByToken must cost one round trip.
-func TestByTokenIsOneQuery(t *testing.T) {
+// get-session runs on every request: ByToken must cost one execution of a
+// statement Postgres has prepared, and nothing else. With a pool of one
+// connection, that connection's pg_prepared_statements shows the plan
+// being reused.
+func TestByTokenIsOnePreparedStatement(t *testing.T) {
 	t.Parallel()
-	cfg, db := bunpgtest.NewMigratedDatabase(t)
+	cfg, _ := bunpgtest.NewMigratedDatabase(t)
+	cfg.MaxOpenConns = 1
+	db := open(t, cfg)
 	ctx := context.Background()
 	u := mustUser(t, "one@example.com")
 	if err := bunpg.NewUserRepository(db, cfg).Create(ctx, u); err != nil {
@@ -39,12 +45,54 @@ func TestByTokenIsOneQuery(t *testing.T) {
 
 	var c queryCounter
 	db.AddQueryHook(&c)
-	_, gotU, err := sessions.ByToken(ctx, s.Token())
-	if err != nil || gotU.Email() != "one@example.com" {
-		t.Fatalf("ByToken: %v, %v", gotU.Email(), err)
+	const calls = 3
+	for range calls {
+		gotS, gotU, err := sessions.ByToken(ctx, s.Token())
+		if err != nil || gotU.Email() != "one@example.com" || gotS.Token() != s.Token() {
+			t.Fatalf("ByToken: %v, %v", gotU.Email(), err)
+		}
 	}
-	if n := c.n.Load(); n != 1 {
-		t.Fatalf("ByToken sent %d statements, want 1", n)
+	if n := c.n.Load(); n != 0 {
+		t.Fatalf("ByToken sent %d statements through Bun, want none besides the prepared one", n)
+	}
+	var execs int
+	err := db.DB.QueryRowContext(ctx, `SELECT coalesce(sum(generic_plans + custom_plans), 0)
+		FROM pg_prepared_statements WHERE statement LIKE '%WHERE s.token = $1'`).Scan(&execs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if execs != calls {
+		t.Fatalf("the prepared lookup ran %d times for %d calls", execs, calls)
+	}
+}
+
+// Inside a transaction ByToken sees the transaction's own writes.
+func TestByTokenInTransaction(t *testing.T) {
+	t.Parallel()
+	cfg, db := bunpgtest.NewMigratedDatabase(t)
+	ctx := context.Background()
+	users := bunpg.NewUserRepository(db, cfg)
+	sessions := bunpg.NewSessionRepository(db, cfg)
+	u := mustUser(t, "tx@example.com")
+	s := mustSession(t, randID(), u.ID())
+	err := bunpg.NewTransactor(db, cfg).WithinTx(ctx, func(ctx context.Context) error {
+		if err := users.Create(ctx, u); err != nil {
+			return err
+		}
+		if err := sessions.Create(ctx, s); err != nil {
+			return err
+		}
+		_, gotU, err := sessions.ByToken(ctx, s.Token())
+		if err != nil || gotU.ID() != u.ID() {
+			t.Errorf("ByToken in the transaction: %v, %v", gotU.ID(), err)
+		}
+		return errors.New("roll back")
+	})
+	if err == nil {
+		t.Fatal("WithinTx swallowed fn's error")
+	}
+	if _, _, err := sessions.ByToken(ctx, s.Token()); !errors.Is(err, core.ErrSessionNotFound) {
+		t.Fatalf("ByToken after rollback: %v, want %v", err, core.ErrSessionNotFound)
 	}
 }
 
