@@ -43,10 +43,15 @@ func lockInTx(ctx context.Context, q *bun.SelectQuery) *bun.SelectQuery {
 	return q
 }
 
-// call bounds one repository call: callers such as Fiber handlers pass
-// contexts that are never cancelled, and a stuck database must turn into a
-// prompt ErrUnavailable rather than a pile of hung requests.
+// call bounds one repository call: a caller may pass a context that is never
+// cancelled, and a stuck database must turn into a prompt ErrUnavailable
+// rather than a pile of hung requests. A caller whose own deadline comes
+// first (an HTTP request's) is bound already, and a second timer per query
+// would be pure cost on the hot path.
 func (s store) call(ctx context.Context) (context.Context, bun.IDB, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= s.timeout {
+		return ctx, s.idb(ctx), func() {}
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	return ctx, s.idb(ctx), cancel
 }

@@ -3,9 +3,12 @@ package httpfiber
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
+	"hash"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/authd/authd/core"
 )
@@ -22,8 +25,26 @@ const (
 
 // cookieCodec signs, parses and serialises the auth cookies.
 type cookieCodec struct {
-	secret []byte
 	secure bool // https base URL: "__Secure-" names and the Secure attribute
+	// macs holds keyed HMAC-SHA256 states: keying one costs two SHA-256
+	// blocks and four allocations, and every request verifies a cookie.
+	macs *sync.Pool
+}
+
+func newCookieCodec(secret []byte, secure bool) cookieCodec {
+	return cookieCodec{secure: secure, macs: &sync.Pool{
+		New: func() any { return hmac.New(sha256.New, secret) },
+	}}
+}
+
+// mac appends the HMAC-SHA256 of v under the secret to dst.
+func (cc cookieCodec) mac(dst []byte, v string) []byte {
+	m := cc.macs.Get().(hash.Hash)
+	m.Reset()
+	m.Write([]byte(v))
+	dst = m.Sum(dst)
+	cc.macs.Put(m)
+	return dst
 }
 
 func (cc cookieCodec) name(base string) string {
@@ -40,9 +61,8 @@ func (cc cookieCodec) sign(v string) string {
 }
 
 func (cc cookieCodec) signature(v string) string {
-	m := hmac.New(sha256.New, cc.secret)
-	m.Write([]byte(v))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+	var sum [sha256.Size]byte
+	return base64.StdEncoding.EncodeToString(cc.mac(sum[:0], v))
 }
 
 // signedCookie is the outcome of reading one signed cookie.
@@ -67,27 +87,28 @@ func (cc cookieCodec) readSigned(header, name string) (string, signedCookie) {
 		return "", cookieAbsent
 	}
 	value, sig := raw[:dot], raw[dot+1:]
-	if len(sig) != 44 || sig[43] != '=' {
+	if len(sig) != sigLen || sig[sigLen-1] != '=' {
 		return "", cookieAbsent
 	}
-	// Strict decoding also rejects non-zero padding bits, so no two
-	// spellings of one signature both verify.
-	got, err := base64.StdEncoding.Strict().DecodeString(sig)
-	if err != nil {
-		return "", cookieBadSig
-	}
-	m := hmac.New(sha256.New, cc.secret)
-	m.Write([]byte(value))
-	if !hmac.Equal(got, m.Sum(nil)) {
+	// Comparing base64 text against the canonical encoding of the expected
+	// MAC accepts exactly one spelling of it (no non-zero padding bits).
+	var sum [sha256.Size]byte
+	var want, got [sigLen]byte
+	base64.StdEncoding.Encode(want[:], cc.mac(sum[:0], value))
+	copy(got[:], sig)
+	if subtle.ConstantTimeCompare(want[:], got[:]) != 1 {
 		return "", cookieBadSig
 	}
 	return value, cookieVerified
 }
 
+// sigLen is the length of a signature: padded base64 of 32 bytes.
+const sigLen = 44
+
 // cookieValue parses a Cookie header as better-call's parseCookies does: the
 // first occurrence of a name wins, a leading double quote strips the first
 // and last characters, and the value is percent-decoded only if it contains
-// "%" (kept raw when that fails).
+// "%" (kept raw when that fails). The result may share header's memory.
 func cookieValue(header, name string) (string, bool) {
 	for i := 0; i < len(header); {
 		eq := strings.IndexByte(header[i:], '=')
@@ -117,7 +138,7 @@ func cookieValue(header, name string) (string, bool) {
 			if d, ok := decodeURIComponent(v); ok {
 				v = d
 			}
-			return strings.Clone(v), true
+			return v, true
 		}
 		i = end + 1
 	}

@@ -62,7 +62,7 @@ func checkClean(t *testing.T, v any, depth int) {
 }
 
 func FuzzParseSessionCookie(f *testing.F) {
-	cc := cookieCodec{secret: []byte(testSecret)}
+	cc := newCookieCodec([]byte(testSecret), false)
 	for _, s := range []string{
 		"better-auth.session_token=" + cc.sign("OxTcgds9uvTu8FX3MF4fysVHpbej8ORd"),
 		"better-auth.session_token=OxTcgds9uvTu8FX3MF4fysVHpbej8ORd.pRbFY/eUTJFzOygiEjDrw58ELsFD/Ngcjc1Knn7iXFk=",
@@ -80,7 +80,7 @@ func FuzzParseSessionCookie(f *testing.F) {
 		if st2 != cookieVerified || again != v {
 			t.Fatalf("verified %q does not round-trip", v)
 		}
-		other := cookieCodec{secret: []byte("another secret entirely")}
+		other := newCookieCodec([]byte("another secret entirely"), false)
 		if _, st := other.readSigned(header, cookieSessionToken); st == cookieVerified {
 			t.Fatalf("%q verifies under two secrets", header)
 		}

@@ -41,7 +41,7 @@ func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready Readines
 		clock:   clock,
 		log:     o.Logger,
 		origins: newOriginPolicy(o.BaseURL, o.TrustedOrigins),
-		cookies: cookieCodec{secret: o.Secret, secure: strings.HasPrefix(strings.ToLower(o.BaseURL), "https://")},
+		cookies: newCookieCodec(o.Secret, strings.HasPrefix(strings.ToLower(o.BaseURL), "https://")),
 	}
 	s.baseOrigin, _ = httpOrigin(o.BaseURL)
 	var fiberProxies []string

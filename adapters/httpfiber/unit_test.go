@@ -10,7 +10,7 @@ import (
 
 // Wire spec §5.3's worked example, byte for byte.
 func TestCookieSigning_WorkedExample(t *testing.T) {
-	cc := cookieCodec{secret: []byte(testSecret)}
+	cc := newCookieCodec([]byte(testSecret), false)
 	if got := cc.signature("OxTcgds9uvTu8FX3MF4fysVHpbej8ORd"); got != "pRbFY/eUTJFzOygiEjDrw58ELsFD/Ngcjc1Knn7iXFk=" {
 		t.Fatalf("signature %s", got)
 	}
@@ -24,7 +24,7 @@ func TestCookieSigning_WorkedExample(t *testing.T) {
 		"better-auth.session_token=OxTcgds9uvTu8FX3MF4fysVHpbej8ORd.pRbFY%2FeUTJFzOygiEjDrw58ELsFD%2FNgcjc1Knn7iXFk%3D; Max-Age=604800; Path=/; HttpOnly; SameSite=Lax" {
 		t.Fatalf("set-cookie %s", got)
 	}
-	secure := cookieCodec{secret: []byte(testSecret), secure: true}
+	secure := newCookieCodec([]byte(testSecret), true)
 	if got := secure.setCookie(secure.name(cookieSessionToken), "", 0); got != "__Secure-better-auth.session_token=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax" {
 		t.Fatalf("secure expiry %s", got)
 	}
@@ -34,7 +34,7 @@ func TestCookieSigning_WorkedExample(t *testing.T) {
 }
 
 func TestReadSignedCookie(t *testing.T) {
-	cc := cookieCodec{secret: []byte(testSecret)}
+	cc := newCookieCodec([]byte(testSecret), false)
 	const tok = "OxTcgds9uvTu8FX3MF4fysVHpbej8ORd"
 	const enc = tok + ".pRbFY%2FeUTJFzOygiEjDrw58ELsFD%2FNgcjc1Knn7iXFk%3D"
 	const raw = tok + ".pRbFY/eUTJFzOygiEjDrw58ELsFD/Ngcjc1Knn7iXFk="
