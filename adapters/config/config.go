@@ -43,6 +43,10 @@ type Auth struct {
 	RevokeSessionsOnPasswordReset bool     `koanf:"revoke_sessions_on_password_reset"`
 	// TrustedProxies are the IPs/CIDRs whose X-Forwarded-For is believed.
 	TrustedProxies []string `koanf:"trusted_proxies"`
+	// CookieCacheMaxAge turns on better-auth's session cookie cache with this
+	// lifetime (0 = off); CookieCacheVersion invalidates all caches when changed.
+	CookieCacheMaxAge  time.Duration `koanf:"cookie_cache_max_age"`
+	CookieCacheVersion string        `koanf:"cookie_cache_version"`
 }
 
 // HTTP holds the listener's limits.
@@ -86,6 +90,8 @@ func defaults() map[string]any {
 		"auth.rate_limit_enabled":                true,
 		"auth.rate_limit_storage":                "memory",
 		"auth.revoke_sessions_on_password_reset": true,
+		"auth.cookie_cache_max_age":              "0s",
+		"auth.cookie_cache_version":              "1",
 		"http.addr":                              "127.0.0.1:8100",
 		"http.body_limit":                        64 << 10,
 		"http.read_timeout":                      "10s",

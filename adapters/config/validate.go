@@ -66,6 +66,10 @@ func (c Config) Validate() error {
 		add("AUTH_RATE_LIMIT_STORAGE must be memory or database (got %q)", c.Auth.RateLimitStorage)
 	}
 
+	if m := c.Auth.CookieCacheMaxAge; m != 0 && (m < time.Second || m%time.Second != 0 || m > 400*24*time.Hour) {
+		add("AUTH_COOKIE_CACHE_MAX_AGE must be 0 (off) or whole seconds up to 400 days, e.g. 5m (got %v)", m)
+	}
+
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		add("HTTP_ADDR must be host:port (got %q)", c.HTTP.Addr)
 	}

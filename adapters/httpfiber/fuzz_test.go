@@ -5,7 +5,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"github.com/authd/authd/core"
 )
 
 // The seeds in testdata/fuzz run with every `go test`; `go test -fuzz`
@@ -119,6 +122,34 @@ func FuzzValidateRedirect(f *testing.F) {
 		if pu.User != nil || strings.ContainsAny(u, "\\ \t\r\n") ||
 			!(host == "localhost" || host == "trusted.test" || strings.HasSuffix(host, ".wild.test")) {
 			t.Fatalf("accepted %q (host %q)", u, host)
+		}
+	})
+}
+
+func FuzzDecodeSessionData(f *testing.F) {
+	srv := func(secret string) *server {
+		return &server{cookies: newCookieCodec([]byte(secret), false), o: Options{CookieCacheVersion: "1"}}
+	}
+	s, other := srv(testSecret), srv("another secret entirely")
+	sess, err := core.NewSession("sid", "tok", "uid", t0, time.Hour, "", "")
+	if err != nil {
+		f.Fatal(err)
+	}
+	user := core.RehydrateUser(core.UserRecord{ID: "uid", Name: "N", Email: "n@example.com", CreatedAt: t0, UpdatedAt: t0})
+	valid := s.encodeSessionData(core.SessionView{Session: sess, User: user}, t0, t0.Add(time.Minute))
+	for _, v := range []string{valid, valid + "==", valid[:len(valid)-3], "", "e30", "bnVsbA"} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, value string) {
+		v, ok := s.decodeSessionData(value, "tok", t0)
+		if !ok {
+			return
+		}
+		if v.Session.Token() != "tok" || v.User.ID() != v.Session.UserID() {
+			t.Fatalf("accepted a cache for %q/%q", v.Session.Token(), v.User.ID())
+		}
+		if _, ok := other.decodeSessionData(value, "tok", t0); ok {
+			t.Fatalf("%q verifies under two secrets", value)
 		}
 	})
 }

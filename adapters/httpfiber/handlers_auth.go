@@ -24,7 +24,7 @@ func (s *server) signUp(c *fiber.Ctx, r *request) error {
 	w := &jw{b: make([]byte, 0, 512)}
 	w.raw(`{"token":`)
 	if res.Session != nil {
-		s.setSessionCookie(c, *res.Session, !rememberMe, r.cookie.dontRemember)
+		s.setSessionCookie(c, core.SessionView{Session: *res.Session, User: res.User}, !rememberMe, r.cookie.dontRemember)
 		w.str(res.Session.Token())
 	} else {
 		w.raw("null")
@@ -51,7 +51,7 @@ func (s *server) signIn(c *fiber.Ctx, r *request) error {
 	if res.Session == nil {
 		return core.ErrFailedToCreateSession
 	}
-	s.setSessionCookie(c, *res.Session, !rememberMe, r.cookie.dontRemember)
+	s.setSessionCookie(c, core.SessionView{Session: *res.Session, User: res.User}, !rememberMe, r.cookie.dontRemember)
 	if callbackURL != "" {
 		c.Set(fiber.HeaderLocation, callbackURL)
 	}

@@ -86,7 +86,11 @@ func (s *server) verifyEmail(c *fiber.Ctx, r *request) error {
 		return ce.WithKind(core.KindUnauthenticated)
 	}
 	if res.EmailChanged && r.view != nil {
-		s.setSessionCookie(c, r.view.Session, r.cookie.dontRemember, r.cookie.dontRemember)
+		v := *r.view
+		if res.User != nil {
+			v.User = *res.User
+		}
+		s.setSessionCookie(c, v, r.cookie.dontRemember, r.cookie.dontRemember)
 	}
 	if cb != "" {
 		return redirect(c, cb)

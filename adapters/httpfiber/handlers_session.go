@@ -17,13 +17,26 @@ var errGetSessionPost = &apiError{Status: fiber.StatusMethodNotAllowed, Code: "M
 // would read as "signed out".
 func (s *server) getSession(c *fiber.Ctx, r *request) error {
 	noStore(c)
+	cacheOn := s.o.CookieCacheMaxAge > 0
+	if !cacheOn {
+		s.expireSessionData(c)
+	}
 	if !r.cookie.verified {
 		return sendJSON(c, []byte("null"))
 	}
+	// better-auth coerces the flags: any non-empty value means true.
+	if cacheOn && !truthy(r.query["disableCookieCache"]) {
+		if raw, ok := s.readSessionData(string(c.Request().Header.Peek(fiber.HeaderCookie))); ok {
+			if v, ok := s.decodeSessionData(raw, r.cookie.token, s.clock.Now()); ok {
+				return sendJSON(c, sessionViewJSON(v))
+			}
+			s.putCookie(c, cookieSessionData, "", 0)
+		}
+	}
+	disableRefresh := truthy(r.query["disableRefresh"])
 	v, refreshed, err := s.auth.GetSession(c.UserContext(), r.cookie.token, core.SessionOptions{
-		DontRemember: r.cookie.dontRemember,
-		// better-auth coerces the flag: any non-empty value means true.
-		DisableRefresh: truthy(r.query["disableRefresh"]),
+		DontRemember:   r.cookie.dontRemember,
+		DisableRefresh: disableRefresh,
 	})
 	if errors.Is(err, core.ErrSessionNotFound) || errors.Is(err, core.ErrUnauthorized) {
 		s.expireSessionCookies(c)
@@ -38,8 +51,11 @@ func (s *server) getSession(c *fiber.Ctx, r *request) error {
 	if err != nil {
 		return err
 	}
-	if refreshed {
-		s.setSessionCookie(c, v.Session, false, r.cookie.dontRemember)
+	switch {
+	case refreshed:
+		s.setSessionCookie(c, v, false, r.cookie.dontRemember)
+	case !r.cookie.dontRemember && !disableRefresh:
+		s.setCookieCache(c, v, false)
 	}
 	return sendJSON(c, sessionViewJSON(v))
 }

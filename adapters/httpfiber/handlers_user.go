@@ -22,10 +22,11 @@ func (s *server) updateUser(c *fiber.Ctx, r *request) error {
 		in.ImageSet = true
 		in.Image = getStrPtr(r.body, "image") // nil for null: remove the image
 	}
-	if _, err := s.auth.UpdateUser(c.UserContext(), *r.view, in); err != nil {
+	user, err := s.auth.UpdateUser(c.UserContext(), *r.view, in)
+	if err != nil {
 		return err
 	}
-	s.setSessionCookie(c, r.view.Session, r.cookie.dontRemember, r.cookie.dontRemember)
+	s.setSessionCookie(c, core.SessionView{Session: r.view.Session, User: user}, r.cookie.dontRemember, r.cookie.dontRemember)
 	return sendJSON(c, []byte(statusTrue))
 }
 
@@ -45,7 +46,7 @@ func (s *server) changePassword(c *fiber.Ctx, r *request) error {
 	w := &jw{b: make([]byte, 0, 512)}
 	w.raw(`{"token":`)
 	if res.Session != nil {
-		s.setSessionCookie(c, *res.Session, r.cookie.dontRemember, r.cookie.dontRemember)
+		s.setSessionCookie(c, core.SessionView{Session: *res.Session, User: res.User}, r.cookie.dontRemember, r.cookie.dontRemember)
 		w.str(res.Session.Token())
 	} else {
 		w.raw("null")

@@ -41,6 +41,15 @@ type Options struct {
 	// request, default 10 s: fasthttp never cancels a request's context, so
 	// without this a stuck dependency would hold handlers forever.
 	RequestTimeout time.Duration
+	// CookieCacheMaxAge turns on better-auth's session.cookieCache (compact
+	// strategy) with this lifetime, in whole seconds; zero leaves it off.
+	// While a session_data cookie is valid, get-session answers from it
+	// without the database, so a revoked session stays visible there for
+	// up to this long.
+	CookieCacheMaxAge time.Duration
+	// CookieCacheVersion is cookieCache.version, default "1": changing it
+	// invalidates every cached session at once.
+	CookieCacheVersion string
 	// Logger receives the access log and error reports, default slog.Default().
 	Logger *slog.Logger
 }
@@ -84,6 +93,10 @@ func (o Options) Validate() error {
 	if o.BodyLimit < 0 {
 		errs = append(errs, errors.New("httpfiber: BodyLimit must not be negative"))
 	}
+	if o.CookieCacheMaxAge != 0 && (o.CookieCacheMaxAge < time.Second || o.CookieCacheMaxAge%time.Second != 0 ||
+		o.CookieCacheMaxAge > maxCookieMaxAge*time.Second) {
+		errs = append(errs, fmt.Errorf("httpfiber: CookieCacheMaxAge %v must be whole seconds between 1s and 400 days", o.CookieCacheMaxAge))
+	}
 	return errors.Join(errs...)
 }
 
@@ -106,6 +119,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RequestTimeout == 0 {
 		o.RequestTimeout = defaultRequestTimeout
+	}
+	if o.CookieCacheVersion == "" {
+		o.CookieCacheVersion = "1"
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

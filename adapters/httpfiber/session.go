@@ -54,8 +54,10 @@ func (s *server) loadSession(c *fiber.Ctx, cs cookieState) (*core.SessionView, e
 // cookie lives as long as the session, in whole seconds rounded up (so a
 // fresh 7-day session gets Max-Age=604800); a "don't remember" one is a
 // browser-session cookie paired with a signed dont_remember=true, and an
-// obsolete dont_remember cookie is expired.
-func (s *server) setSessionCookie(c *fiber.Ctx, sess core.Session, dontRemember, hadDontRemember bool) {
+// obsolete dont_remember cookie is expired. The cookie cache, when on, is
+// rewritten with the session and user.
+func (s *server) setSessionCookie(c *fiber.Ctx, v core.SessionView, dontRemember, hadDontRemember bool) {
+	sess := v.Session
 	maxAge := -1
 	if !dontRemember {
 		maxAge = int(math.Ceil(sess.ExpiresAt().Sub(s.clock.Now()).Seconds()))
@@ -70,11 +72,13 @@ func (s *server) setSessionCookie(c *fiber.Ctx, sess core.Session, dontRemember,
 	case hadDontRemember:
 		s.putCookie(c, cookieDontRemember, "", 0)
 	}
+	s.setCookieCache(c, v, dontRemember)
 }
 
 // expireSessionCookies is better-auth's deleteSessionCookie.
 func (s *server) expireSessionCookies(c *fiber.Ctx) {
 	s.putCookie(c, cookieSessionToken, "", 0)
+	s.expireSessionData(c)
 	s.putCookie(c, cookieSessionData, "", 0)
 	s.putCookie(c, cookieDontRemember, "", 0)
 }

@@ -16,10 +16,12 @@ import (
 )
 
 const (
-	basePath    = "/api/auth"
-	readyPath   = "/api/ready"
-	cookieName  = "better-auth.session_token"
-	stopTimeout = 20 * time.Second
+	basePath   = "/api/auth"
+	readyPath  = "/api/ready"
+	cookieName = "better-auth.session_token"
+	// cacheCookieName is the cookie cache's (AUTH_COOKIE_CACHE_MAX_AGE).
+	cacheCookieName = "better-auth.session_data"
+	stopTimeout     = 20 * time.Second
 )
 
 type authd struct {
@@ -45,7 +47,7 @@ func goBuild(ctx context.Context, root, out string) error {
 // authdEnv is the caller's environment without any authd setting it may
 // carry (a developer's DB_NAME must not point the benchmark at their data),
 // plus the benchmark's own.
-func authdEnv(pg *postgres, db, addr, pprofAddr string) []string {
+func authdEnv(pg *postgres, db, secret, addr, pprofAddr string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
@@ -57,7 +59,7 @@ func authdEnv(pg *postgres, db, addr, pprofAddr string) []string {
 	}
 	return append(env,
 		"APP_ENV=test",
-		"APP_SECRET=authbench-"+randomHex(24),
+		"APP_SECRET="+secret,
 		"AUTH_BASE_URL=http://"+addr+"/api",
 		"AUTH_RATE_LIMIT_ENABLED=false",
 		"HTTP_ADDR="+addr,
@@ -68,9 +70,10 @@ func authdEnv(pg *postgres, db, addr, pprofAddr string) []string {
 }
 
 // startAuthd migrates the database and starts `authd serve`, with extra
-// settings after the benchmark's own. The returned authd (non-nil once the
-// process exists) must be stopped even on error.
-func startAuthd(ctx context.Context, bin, root, tmp string, pg *postgres, db string, extra []string) (*authd, error) {
+// settings after the benchmark's own. Instances given the same secret accept
+// each other's cookies. The returned authd (non-nil once the process exists)
+// must be stopped even on error.
+func startAuthd(ctx context.Context, bin, root, tmp string, pg *postgres, db, secret string, extra []string) (*authd, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -79,7 +82,7 @@ func startAuthd(ctx context.Context, bin, root, tmp string, pg *postgres, db str
 	if err != nil {
 		return nil, err
 	}
-	env := append(authdEnv(pg, db, addr, pprofAddr), extra...)
+	env := append(authdEnv(pg, db, secret, addr, pprofAddr), extra...)
 
 	mig := exec.CommandContext(ctx, bin, "migrate", "up")
 	mig.Dir, mig.Env = root, env
@@ -87,7 +90,7 @@ func startAuthd(ctx context.Context, bin, root, tmp string, pg *postgres, db str
 		return nil, fmt.Errorf("authd migrate up: %w\n%s", err, out)
 	}
 
-	logPath := filepath.Join(tmp, "authd.log")
+	logPath := filepath.Join(tmp, "authd-"+strings.ReplaceAll(addr, ":", "-")+".log")
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err

@@ -184,6 +184,43 @@ func (b *bench) getSession() (result, error) {
 	return r, b.ctx.Err()
 }
 
+// cookieCacheGetSession measures get-session answered from the session_data
+// cookie on cached, an instance with the cookie cache on: each fixture user's
+// cache cookie is fetched once, then every request carries it.
+func (b *bench) cookieCacheGetSession(cached *authd) (result, error) {
+	cb := *b
+	cb.srv = cached
+	client := newClient(1)
+	defer client.CloseIdleConnections()
+	cookies := make([]string, len(b.fx.users))
+	for k, u := range b.fx.users {
+		resp, err := client.Do(cb.getSessionRequest(u.cookie).WithContext(b.ctx))
+		if err != nil {
+			return result{}, err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		for _, c := range resp.Cookies() {
+			if c.Name == cacheCookieName && c.Value != "" {
+				cookies[k] = u.cookie + "; " + cacheCookieName + "=" + c.Value
+			}
+		}
+		if cookies[k] == "" {
+			return result{}, fmt.Errorf("get-session with the cookie cache on set no %s cookie (%s)", cacheCookieName, resp.Status)
+		}
+	}
+	cached.quiesce(b.ctx)
+	progress("get-session (cookie cache), %d connections, %s", b.opts.conns, b.opts.duration)
+	w := cb.getSessionWorkload()
+	w.name = "get-session (cookie cache)"
+	w.build = func(i, j int) *http.Request {
+		return cb.getSessionRequest(cookies[(i+j*b.opts.conns)%len(cookies)])
+	}
+	r := runLoad(b.ctx, cached, w)
+	progress("get-session (cookie cache): %.0f req/s, p99 %s, %d errors", r.rps, r.p99, r.errors)
+	return r, b.ctx.Err()
+}
+
 // signIn spreads the workers over the fixture users; every sign-in opens a
 // new session, as it would in production.
 func (b *bench) signIn(name string, conns int) (result, error) {

@@ -57,7 +57,7 @@ func (e *envList) Set(v string) error {
 
 const backgroundWindow = 2 * time.Second
 
-var allScenarios = []string{"pgbench", "get-session", "sign-in", "sign-up", "flood"}
+var allScenarios = []string{"pgbench", "get-session", "cookie-cache", "sign-in", "sign-up", "flood"}
 
 func main() {
 	var o options
@@ -179,7 +179,8 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 	cl.add(func() { pg.dropDB(appDB) })
-	srv, err := startAuthd(ctx, bin, root, tmp, pg, appDB, o.authdEnv)
+	secret := "authbench-" + randomHex(24)
+	srv, err := startAuthd(ctx, bin, root, tmp, pg, appDB, secret, o.authdEnv)
 	if srv != nil {
 		cl.add(srv.stop)
 	}
@@ -226,6 +227,22 @@ func run(ctx context.Context, o options) (err error) {
 				return err
 			}
 		}
+	}
+	if o.scenarios["cookie-cache"] {
+		// A second instance with the cache on, so that the database-path
+		// numbers above are those of the default configuration.
+		env := append(append([]string{}, o.authdEnv...), "AUTH_COOKIE_CACHE_MAX_AGE=300s")
+		cached, err := startAuthd(ctx, bin, root, tmp, pg, appDB, secret, env)
+		if cached != nil {
+			defer cached.stop()
+		}
+		if err != nil {
+			return err
+		}
+		if rep.cookieCache, err = b.cookieCacheGetSession(cached); err != nil {
+			return err
+		}
+		cached.stop()
 	}
 	if o.scenarios["sign-in"] || o.scenarios["sign-up"] || o.scenarios["flood"] {
 		rep.ceilings = append(rep.ceilings, measureCeiling(ctx, srv, o.scryptTime))

@@ -161,17 +161,19 @@ func newAuth(p authParams) *core.Auth {
 
 func httpOptions(cfg config.Config, log *slog.Logger) httpfiber.Options {
 	return httpfiber.Options{
-		BasePath:         cfg.AuthBasePath(),
-		BaseURL:          cfg.AuthBaseURL(),
-		Secret:           []byte(cfg.App.Secret.Reveal()),
-		TrustedOrigins:   cfg.Auth.TrustedOrigins,
-		RateLimitEnabled: cfg.Auth.RateLimitEnabled,
-		TrustedProxies:   cfg.Auth.TrustedProxies,
-		BodyLimit:        cfg.HTTP.BodyLimit,
-		ReadTimeout:      cfg.HTTP.ReadTimeout,
-		WriteTimeout:     cfg.HTTP.WriteTimeout,
-		IdleTimeout:      cfg.HTTP.IdleTimeout,
-		Logger:           log,
+		BasePath:           cfg.AuthBasePath(),
+		BaseURL:            cfg.AuthBaseURL(),
+		Secret:             []byte(cfg.App.Secret.Reveal()),
+		TrustedOrigins:     cfg.Auth.TrustedOrigins,
+		RateLimitEnabled:   cfg.Auth.RateLimitEnabled,
+		TrustedProxies:     cfg.Auth.TrustedProxies,
+		CookieCacheMaxAge:  cfg.Auth.CookieCacheMaxAge,
+		CookieCacheVersion: cfg.Auth.CookieCacheVersion,
+		BodyLimit:          cfg.HTTP.BodyLimit,
+		ReadTimeout:        cfg.HTTP.ReadTimeout,
+		WriteTimeout:       cfg.HTTP.WriteTimeout,
+		IdleTimeout:        cfg.HTTP.IdleTimeout,
+		Logger:             log,
 	}
 }
 

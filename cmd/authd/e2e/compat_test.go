@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -139,6 +140,89 @@ func dataCompatibility(t *testing.T, start func(t *testing.T, db bunpg.Config, m
 			}
 		}
 	})
+}
+
+// TestCookieCacheCompatibility turns the session cookie cache on in both
+// authd and the better-auth library: each must answer get-session from the
+// other's session_data cookie alone. The session rows are deleted first, so
+// only a cookie whose signature and format were accepted can answer.
+func TestCookieCacheCompatibility(t *testing.T) {
+	installJS(t)
+	db, bunDB := bunpgtest.NewMigratedDatabase(t)
+	mailDir := t.TempDir()
+	srv := startAuthd(t, db, startMailSink(t, mailDir), "AUTH_COOKIE_CACHE_MAX_AGE=300s")
+	lib := &betterAuthLib{env: nodeEnv(db, "AUTHD_URL="+srv.Origin, "MAIL_DIR="+mailDir, "COOKIE_CACHE_MAX_AGE=300")}
+	api := &httpAPI{base: srv.Origin + "/api/auth", origin: srv.Origin}
+	deleteSessions := func(t *testing.T) {
+		t.Helper()
+		if _, err := bunDB.ExecContext(context.Background(), "DELETE FROM session"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("the library answers from authd's cookie", func(t *testing.T) {
+		// A name JSON escapes, to prove both sides serialise alike.
+		status, body, cookie := api.do(t, http.MethodPost, "/sign-up/email", "",
+			map[string]any{"name": "Zoë \"Q\" <tab>\t\u2028", "email": "cache-authd@example.com", "password": "a long enough password"})
+		if status != http.StatusOK || !strings.Contains(cookie, "better-auth.session_data=") {
+			t.Fatalf("sign-up: %d %v, cookies %q (want session_data)", status, body, cookie)
+		}
+		want := api.session(t, cookie)
+		deleteSessions(t)
+		sameJSON(t, "session the library read from authd's cache vs authd's get-session", lib.call(t, "get-session", cookie), want)
+	})
+
+	t.Run("authd answers from the library's cookie", func(t *testing.T) {
+		created := lib.call(t, "sign-up", "cache-lib@example.com", "a long enough password", "Ünïcode “name”")
+		cookie := created["cookie"].(string)
+		if !strings.Contains(cookie, "better-auth.session_data=") {
+			t.Fatalf("the library set no session_data cookie: %q", cookie)
+		}
+		want := lib.call(t, "get-session", cookie)
+		deleteSessions(t)
+		sameJSON(t, "session authd read from the library's cache vs the library's get-session", api.session(t, cookie), want)
+
+		// Bypassing the cache reaches the database, where the session is gone.
+		status, body, _ := api.do(t, http.MethodGet, "/get-session?disableCookieCache=true", cookie, nil)
+		if status != http.StatusOK || body != nil {
+			t.Fatalf("get-session bypassing the cache after the session was deleted: %d %v, want 200 null", status, body)
+		}
+	})
+
+	t.Run("a tampered cache is refused", func(t *testing.T) {
+		created := lib.call(t, "sign-up", "cache-tamper@example.com", "a long enough password", "Tamper")
+		cookie := created["cookie"].(string)
+		deleteSessions(t)
+		if body := api.session(t, cookie); body["user"].(map[string]any)["emailVerified"] != false {
+			t.Fatalf("untampered cache: %v", body)
+		}
+		forged := tamperSessionData(t, cookie, `"emailVerified":false`, `"emailVerified":true`)
+		status, body, _ := api.do(t, http.MethodGet, "/get-session", forged, nil)
+		if status != http.StatusOK || body != nil {
+			t.Fatalf("get-session with a tampered cache: %d %v, want 200 null", status, body)
+		}
+	})
+}
+
+// tamperSessionData rewrites the JSON inside the session_data cookie of a
+// Cookie header, keeping its signature.
+func tamperSessionData(t *testing.T, header, old, repl string) string {
+	t.Helper()
+	parts := strings.Split(header, "; ")
+	for i, p := range parts {
+		v, ok := strings.CutPrefix(p, "better-auth.session_data=")
+		if !ok {
+			continue
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || !strings.Contains(string(raw), old) {
+			t.Fatalf("session_data %q (%v) does not hold %s", raw, err, old)
+		}
+		parts[i] = "better-auth.session_data=" + base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(raw), old, repl, 1)))
+		return strings.Join(parts, "; ")
+	}
+	t.Fatalf("no session_data in %q", header)
+	return ""
 }
 
 // betterAuthLib runs js/compat.mjs commands (better-auth used as a library

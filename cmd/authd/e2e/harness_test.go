@@ -345,8 +345,9 @@ func startReference(t *testing.T, db bunpg.Config, mailDir string) *server {
 	return startServer(t, "reference better-auth", addr, "/api/auth/ok", env, jsDir(t), nodeTool(t, "node"), "reference-server.mjs")
 }
 
-// startAuthd runs the authd binary on db, mailing through the sink at smtpAddr.
-func startAuthd(t testing.TB, db bunpg.Config, smtpAddr string) *server {
+// startAuthd runs the authd binary on db, mailing through the sink at
+// smtpAddr; extra settings (KEY=VALUE) come last and win.
+func startAuthd(t testing.TB, db bunpg.Config, smtpAddr string, extra ...string) *server {
 	t.Helper()
 	bin := authdBinary(t)
 	addr := freeAddr(t)
@@ -369,6 +370,7 @@ func startAuthd(t testing.TB, db bunpg.Config, smtpAddr string) *server {
 		"AUTH_RATE_LIMIT_ENABLED=false",
 		"AUTH_DELETE_USER_ENABLED=true",
 	)
+	env = append(env, extra...)
 	return startServer(t, "authd", addr, "/api/ready", env, t.TempDir(), bin, "serve")
 }
 

@@ -5,7 +5,8 @@
 //   get-session <cookie header>         -> {session, user} | null
 //   hash <password>                     -> {hash}
 //   verify <hash> <password>            -> {ok}
-// Env: AUTHD_URL (public origin), APP_SECRET, PG*, TZ=UTC.
+// Env: AUTHD_URL (public origin), APP_SECRET, PG*, TZ=UTC; COOKIE_CACHE_MAX_AGE
+// (seconds) turns on the session cookie cache.
 import { hashPassword, verifyPassword } from "better-auth/crypto";
 import { createReferenceAuth, poolFromEnv } from "./reference-auth.mjs";
 

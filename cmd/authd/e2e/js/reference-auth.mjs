@@ -52,6 +52,11 @@ export function createReferenceAuth({ baseURL, mailDir, pool, secret }) {
 			},
 		},
 		session: {
+			// The Go harness sets COOKIE_CACHE_MAX_AGE (seconds) to test the
+			// session_data cookie cache; off otherwise, as in authd.
+			...(process.env.COOKIE_CACHE_MAX_AGE
+				? { cookieCache: { enabled: true, maxAge: Number(process.env.COOKIE_CACHE_MAX_AGE) } }
+				: {}),
 			modelName: "session",
 			fields: {
 				expiresAt: "expires_at",

@@ -1,0 +1,277 @@
+package httpfiber
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/authd/authd/core"
+)
+
+// The cookie cache is better-auth's session.cookieCache with its default
+// "compact" strategy (wire spec §5.4): the session and user, signed, in the
+// session_data cookie, so that get-session can answer without the database
+// until the cookie's own expiry. A revoked session therefore stays visible to
+// get-session for up to MaxAge; routes that act on a session always read the
+// database.
+const (
+	// maxCookieSize is better-auth's per-cookie byte ceiling (Safari's
+	// ~4093 floor, less room for attributes); longer values are chunked
+	// into name.0, name.1, ...
+	maxCookieSize   = 4050
+	maxCookieChunks = 100
+	// dontRememberCacheAge is the cache's lifetime when the session cookie
+	// itself dies with the browser: better-auth then sets no Max-Age and
+	// signs an expiry 60 s ahead.
+	dontRememberCacheAge = 60 * time.Second
+)
+
+var b64url = base64.RawURLEncoding
+
+// encodeSessionData builds the compact cookie:
+// base64url({"session":<data>,"expiresAt":<ms>,"signature":<mac>}), where
+// data is {"session":...,"user":...,"updatedAt":<ms>,"version":...} and mac
+// is base64url(HMAC-SHA256(secret, data with "expiresAt" appended)). The
+// JSON is JavaScript's JSON.stringify output byte for byte, since better-auth
+// verifies by re-serialising what it parsed.
+func (s *server) encodeSessionData(v core.SessionView, now time.Time, expiresAt time.Time) string {
+	w := &jw{b: make([]byte, 0, 1024)}
+	w.raw(`{"session":`).session(v.Session).raw(`,"user":`).user(v.User).
+		raw(`,"updatedAt":`).int(int(now.UnixMilli())).raw(`,"version":`).str(s.o.CookieCacheVersion).raw("}")
+	data := w.b
+	exp := expiresAt.UnixMilli()
+	sig := s.sessionDataMAC(data, exp)
+
+	out := make([]byte, 0, len(data)+96)
+	out = append(out, `{"session":`...)
+	out = append(out, data...)
+	out = append(out, `,"expiresAt":`...)
+	out = strconv.AppendInt(out, exp, 10)
+	out = append(out, `,"signature":"`...)
+	out = append(out, sig...)
+	out = append(out, `"}`...)
+	return b64url.EncodeToString(out)
+}
+
+// sessionDataMAC signs JSON.stringify({...data, expiresAt}): data's object
+// with the member appended before its closing brace.
+func (s *server) sessionDataMAC(data []byte, expiresAt int64) []byte {
+	msg := make([]byte, 0, len(data)+32)
+	msg = append(msg, data[:len(data)-1]...)
+	msg = append(msg, `,"expiresAt":`...)
+	msg = strconv.AppendInt(msg, expiresAt, 10)
+	msg = append(msg, '}')
+	var sum [sha256.Size]byte
+	mac := s.cookies.mac(sum[:0], string(msg))
+	return b64url.AppendEncode(nil, mac)
+}
+
+type cachedSession struct {
+	ID        string  `json:"id"`
+	UserID    string  `json:"userId"`
+	Token     string  `json:"token"`
+	ExpiresAt string  `json:"expiresAt"`
+	CreatedAt string  `json:"createdAt"`
+	UpdatedAt string  `json:"updatedAt"`
+	IPAddress *string `json:"ipAddress"`
+	UserAgent *string `json:"userAgent"`
+}
+
+type cachedUser struct {
+	ID            string  `json:"id"`
+	Name          string  `json:"name"`
+	Email         string  `json:"email"`
+	EmailVerified bool    `json:"emailVerified"`
+	Image         *string `json:"image"`
+	CreatedAt     string  `json:"createdAt"`
+	UpdatedAt     string  `json:"updatedAt"`
+}
+
+// decodeSessionData returns the session a session_data cookie holds if its
+// signature is ours, it belongs to token, its version is the configured one,
+// and neither it nor the session has expired; better-auth's checks.
+func (s *server) decodeSessionData(value, token string, now time.Time) (core.SessionView, bool) {
+	raw, err := b64url.DecodeString(strings.TrimRight(value, "="))
+	if err != nil {
+		return core.SessionView{}, false
+	}
+	var outer struct {
+		Session   json.RawMessage `json:"session"`
+		ExpiresAt json.Number     `json:"expiresAt"`
+		Signature string          `json:"signature"`
+	}
+	if json.Unmarshal(raw, &outer) != nil || len(outer.Session) < 2 || outer.Session[0] != '{' {
+		return core.SessionView{}, false
+	}
+	exp, err := strconv.ParseInt(string(outer.ExpiresAt), 10, 64)
+	if err != nil || strconv.FormatInt(exp, 10) != string(outer.ExpiresAt) {
+		return core.SessionView{}, false
+	}
+	want := s.sessionDataMAC(outer.Session, exp)
+	if subtle.ConstantTimeCompare(want, []byte(outer.Signature)) != 1 {
+		return core.SessionView{}, false
+	}
+
+	var data struct {
+		Session   *cachedSession `json:"session"`
+		User      *cachedUser    `json:"user"`
+		UpdatedAt *float64       `json:"updatedAt"`
+		Version   *string        `json:"version"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(outer.Session))
+	if dec.Decode(&data) != nil || data.Session == nil || data.User == nil || data.UpdatedAt == nil {
+		return core.SessionView{}, false
+	}
+	version := "1"
+	if data.Version != nil && *data.Version != "" {
+		version = *data.Version
+	}
+	if data.Session.Token != token || version != s.o.CookieCacheVersion || exp < now.UnixMilli() {
+		return core.SessionView{}, false
+	}
+	sess, user := data.Session, data.User
+	var times [5]time.Time
+	for i, v := range []string{sess.ExpiresAt, sess.CreatedAt, sess.UpdatedAt, user.CreatedAt, user.UpdatedAt} {
+		if times[i], err = time.Parse(time.RFC3339Nano, v); err != nil {
+			return core.SessionView{}, false
+		}
+	}
+	if times[0].Before(now) || sess.ID == "" || sess.UserID == "" || user.ID != sess.UserID || user.Email == "" {
+		return core.SessionView{}, false
+	}
+	return core.SessionView{
+		Session: core.RehydrateSession(core.SessionRecord{ID: sess.ID, Token: sess.Token, UserID: sess.UserID,
+			ExpiresAt: times[0], CreatedAt: times[1], UpdatedAt: times[2],
+			IPAddress: deref(sess.IPAddress), UserAgent: deref(sess.UserAgent)}),
+		User: core.RehydrateUser(core.UserRecord{ID: user.ID, Name: user.Name, Email: user.Email,
+			EmailVerified: user.EmailVerified, Image: user.Image, CreatedAt: times[3], UpdatedAt: times[4]}),
+	}, true
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// readSessionData returns the session_data cookie, joined from its chunks
+// when it was split.
+func (s *server) readSessionData(header string) (string, bool) {
+	name := s.cookies.name(cookieSessionData)
+	if v, ok := cookieValue(header, name); ok && v != "" {
+		return v, true
+	}
+	type chunk struct {
+		i int
+		v string
+	}
+	var chunks []chunk
+	forEachCookie(header, func(n, v string) {
+		if i, ok := chunkIndex(name, n); ok && len(chunks) < maxCookieChunks {
+			chunks = append(chunks, chunk{i, v})
+		}
+	})
+	if len(chunks) == 0 {
+		return "", false
+	}
+	// Few chunks, usually two: insertion sort keeps it allocation-free.
+	for i := 1; i < len(chunks); i++ {
+		for j := i; j > 0 && chunks[j].i < chunks[j-1].i; j-- {
+			chunks[j], chunks[j-1] = chunks[j-1], chunks[j]
+		}
+	}
+	var b strings.Builder
+	for _, c := range chunks {
+		b.WriteString(c.v)
+	}
+	return b.String(), true
+}
+
+// sessionDataNames lists the session_data cookie and its chunks present in
+// the request, in header order.
+func (s *server) sessionDataNames(header string) []string {
+	name := s.cookies.name(cookieSessionData)
+	var names []string
+	forEachCookie(header, func(n, _ string) {
+		if _, ok := chunkIndex(name, n); ok || n == name {
+			names = append(names, n)
+		}
+	})
+	return names
+}
+
+// chunkIndex parses "<name>.<i>", i a canonical non-negative integer.
+func chunkIndex(name, n string) (int, bool) {
+	suffix, ok := strings.CutPrefix(n, name+".")
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.Atoi(suffix)
+	if err != nil || i < 0 || strconv.Itoa(i) != suffix {
+		return 0, false
+	}
+	return i, true
+}
+
+// forEachCookie calls fn with each name and raw value of a Cookie header.
+func forEachCookie(header string, fn func(name, value string)) {
+	for part := range strings.SplitSeq(header, ";") {
+		name, value, ok := strings.Cut(part, "=")
+		if !ok {
+			continue
+		}
+		fn(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+}
+
+// setCookieCache is better-auth's setCookieCache: it writes v into
+// session_data (chunked when too long for one cookie) and expires chunks of
+// an earlier, longer value. A "don't remember" session gets a browser-session
+// cookie whose signed expiry is 60 s ahead.
+func (s *server) setCookieCache(c *fiber.Ctx, v core.SessionView, dontRemember bool) {
+	if s.o.CookieCacheMaxAge <= 0 {
+		return
+	}
+	now := s.clock.Now()
+	maxAge, age := int(s.o.CookieCacheMaxAge/time.Second), s.o.CookieCacheMaxAge
+	if dontRemember {
+		maxAge, age = -1, dontRememberCacheAge
+	}
+	value := s.encodeSessionData(v, now, now.Add(age))
+
+	s.expireSessionData(c)
+	name := s.cookies.name(cookieSessionData)
+	size := maxCookieSize - len(s.cookies.setCookie(name+".99", "", maxAge))
+	if len(value) <= size {
+		s.putCookie(c, cookieSessionData, value, maxAge)
+		return
+	}
+	n := (len(value) + size - 1) / size
+	if size <= 0 || n > maxCookieChunks {
+		s.log.LogAttrs(c.UserContext(), slog.LevelWarn, "session too large for the cookie cache; not cached",
+			slog.Int("bytes", len(value)))
+		return
+	}
+	for i := range n {
+		s.putCookie(c, cookieSessionData+"."+strconv.Itoa(i), value[i*size:min((i+1)*size, len(value))], maxAge)
+	}
+}
+
+// expireSessionData expires every session_data cookie and chunk the request
+// carries; a value written after it replaces the expiry of its own name.
+func (s *server) expireSessionData(c *fiber.Ctx) {
+	h := &c.Response().Header
+	for _, n := range s.sessionDataNames(string(c.Request().Header.Peek(fiber.HeaderCookie))) {
+		h.DelCookie(n)
+		h.Add(fiber.HeaderSetCookie, s.cookies.setCookie(n, "", 0))
+	}
+}
