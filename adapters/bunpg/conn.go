@@ -2,8 +2,12 @@ package bunpg
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
+	"io"
+	"time"
 
 	"github.com/uptrace/bun/driver/pgdriver"
 )
@@ -22,12 +26,17 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &conn{cn.(*pgdriver.Conn)}, nil
+	return &conn{Conn: cn.(*pgdriver.Conn)}, nil
 }
 
 // conn embeds the concrete *pgdriver.Conn so that database/sql still sees
 // every optional interface it implements (QueryerContext, Validator, ...).
-type conn struct{ *pgdriver.Conn }
+type conn struct {
+	*pgdriver.Conn
+	// stmts are the statements prepared on this connection by queryRow,
+	// by query text; they die with it.
+	stmts map[string]*stmt
+}
 
 func (c *conn) Prepare(query string) (driver.Stmt, error) {
 	return c.PrepareContext(context.Background(), query)
@@ -41,14 +50,90 @@ func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 	return &stmt{Stmt: st, cn: c}, nil
 }
 
-// fail closes the connection unless Postgres itself reported err, in which
-// case pgdriver has read the whole reply and the connection is in step.
+// fail closes the connection unless Postgres itself reported err as an
+// ordinary error, in which case pgdriver has read the whole reply and the
+// connection is in step.
 func (c *conn) fail(err error) error {
 	var pgErr pgdriver.Error
-	if !errors.As(err, &pgErr) {
+	if !errors.As(err, &pgErr) || pgErr.Field('V') == "FATAL" || pgErr.Field('V') == "PANIC" {
 		_ = c.Close()
 	}
 	return err
+}
+
+// queryRow runs query, prepared once on this connection, and scans its first
+// row into dest (*string, *bool, *time.Time or *sql.Null[string]);
+// sql.ErrNoRows when there is none. The caller holds the connection
+// exclusively (sql.Conn.Raw).
+func (c *conn) queryRow(ctx context.Context, query string, dest []any, args []driver.NamedValue) error {
+	st, ok := c.stmts[query]
+	if !ok {
+		ds, err := c.PrepareContext(ctx, query)
+		if err != nil {
+			return err
+		}
+		if c.stmts == nil {
+			c.stmts = map[string]*stmt{}
+		}
+		st = ds.(*stmt)
+		c.stmts[query] = st
+	}
+	rows, err := st.QueryContext(ctx, args)
+	if err != nil {
+		var pgErr pgdriver.Error
+		if errors.As(err, &pgErr) && pgErr.Field('V') == "FATAL" {
+			// The server ended this connection (a restart, an idle
+			// connection terminated): another one may well answer, and
+			// a lookup is safe to repeat.
+			return fmt.Errorf("%w: %w", driver.ErrBadConn, err)
+		}
+		return err
+	}
+	vals := make([]driver.Value, len(dest))
+	switch err := rows.Next(vals); {
+	case err == io.EOF:
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	case err != nil:
+		// The rest of the reply is unread: the connection is out of step.
+		_ = c.Close()
+		return err
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	return assign(dest, vals)
+}
+
+// assign stores pgdriver's values (string, bool, time.Time or nil for NULL)
+// in dest, as database/sql's Scan would for these types.
+func assign(dest []any, vals []driver.Value) error {
+	for i, d := range dest {
+		v := vals[i]
+		ok := true
+		switch d := d.(type) {
+		case *string:
+			*d, ok = v.(string)
+		case *bool:
+			*d, ok = v.(bool)
+		case *time.Time:
+			*d, ok = v.(time.Time)
+		case *sql.Null[string]:
+			*d = sql.Null[string]{}
+			if v != nil {
+				d.V, ok = v.(string)
+				d.Valid = ok
+			}
+		default:
+			return fmt.Errorf("bunpg: cannot scan column %d into %T", i, d)
+		}
+		if !ok {
+			return fmt.Errorf("bunpg: cannot scan column %d (%T) into %T", i, v, d)
+		}
+	}
+	return nil
 }
 
 type stmt struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -188,6 +189,51 @@ func TestAbandonedLookupLeavesThePoolInStep(t *testing.T) {
 		}
 		if _, _, err := sessions.ByToken(ctx, "missing"); !errors.Is(err, core.ErrSessionNotFound) {
 			t.Fatalf("lookup %d of a missing token after the lock: %v", i, err)
+		}
+	}
+}
+
+// Pooled connections that the server ended while idle (a restart, an
+// administrator's pg_terminate_backend) are replaced, not reported: the
+// lookup answers as if nothing happened.
+func TestDeadPooledConnectionsAreReplaced(t *testing.T) {
+	t.Parallel()
+	cfg, db := bunpgtest.NewMigratedDatabase(t)
+	ctx := context.Background()
+	u := mustUser(t, "dead@example.com")
+	if err := bunpg.NewUserRepository(db, cfg).Create(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	s := mustSession(t, randID(), u.ID())
+	if err := bunpg.NewSessionRepository(db, cfg).Create(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+
+	three := cfg
+	three.MaxOpenConns, three.AppName = 3, "authd-dead-pool-"+randID()
+	pool := open(t, three)
+	sessions := bunpg.NewSessionRepository(pool, three)
+	var wg sync.WaitGroup
+	for range 3 { // three lookups at once open and prepare three connections
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, _, err := sessions.ByToken(ctx, s.Token()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	var n int
+	err := db.NewRaw(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = ?`, three.AppName).Scan(ctx, &n)
+	if err != nil || n == 0 {
+		t.Fatalf("terminated %d connections: %v", n, err)
+	}
+	time.Sleep(100 * time.Millisecond) // the backends exit
+
+	for i := range 4 {
+		if _, _, err := sessions.ByToken(ctx, s.Token()); err != nil {
+			t.Fatalf("lookup %d after %d pooled connections were terminated: %v", i, n, err)
 		}
 	}
 }

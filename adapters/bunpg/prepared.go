@@ -3,8 +3,8 @@ package bunpg
 import (
 	"context"
 	"database/sql"
-	"sync"
-	"sync/atomic"
+	"database/sql/driver"
+	"errors"
 
 	"github.com/uptrace/bun"
 )
@@ -13,53 +13,55 @@ import (
 // connection rather than on every call. Bun interpolates arguments into the
 // SQL text, which makes every call a new statement for Postgres to parse and
 // plan: for get-session's lookup that costs Postgres three times what
-// executing a prepared plan does. pgdriver sends a prepared statement's
-// arguments with the extended protocol (Bind/Execute), and database/sql
-// prepares it again on each new connection by itself.
-//
-// The statement is prepared on first use, not at construction, so that
-// building the repositories needs no database.
+// executing a prepared plan does. The statement runs on the driver
+// connection itself: database/sql's Stmt would also start a goroutine per
+// query to watch its context and convert every value by reflection, a tenth
+// of get-session's CPU. The deadline still holds: pgdriver puts the
+// context's deadline on the socket.
 type prepared struct {
 	db    *sql.DB
 	query string // with $1, $2... placeholders
-
-	mu   sync.Mutex // serialises preparing
-	stmt atomic.Pointer[sql.Stmt]
+	tries int    // connections to try when pooled ones turn out dead
 }
 
-func newPrepared(db *bun.DB, query string) *prepared {
-	return &prepared{db: db.DB, query: query}
+func newPrepared(db *bun.DB, cfg Config, query string) *prepared {
+	return &prepared{db: db.DB, query: query, tries: cfg.withDefaults().MaxOpenConns + 1}
 }
 
-// queryRow runs the query on idb: the prepared statement on the pool, or the
-// plain query inside a transaction (preparing there would cost a round trip
-// for a statement that dies with the transaction).
-func (p *prepared) queryRow(ctx context.Context, idb bun.IDB, args ...any) (*sql.Row, error) {
+// queryRow scans the first row into dest (see conn.queryRow), or returns
+// sql.ErrNoRows. Inside a transaction it runs there as a plain query:
+// preparing would cost a round trip for a statement that dies with it.
+func (p *prepared) queryRow(ctx context.Context, idb bun.IDB, dest []any, args ...string) error {
 	if tx, ok := idb.(bun.Tx); ok {
-		return tx.Tx.QueryRowContext(ctx, p.query, args...), nil
+		anyArgs := make([]any, len(args))
+		for i, a := range args {
+			anyArgs[i] = a
+		}
+		return tx.Tx.QueryRowContext(ctx, p.query, anyArgs...).Scan(dest...)
 	}
-	stmt, err := p.get(ctx)
-	if err != nil {
-		return nil, err
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
 	}
-	return stmt.QueryRowContext(ctx, args...), nil
+	// A connection that died with the server (a restart) fails with
+	// ErrBadConn and leaves the pool; like database/sql, try another, up to
+	// one more than the pool holds.
+	var err error
+	for range p.tries {
+		if err = p.once(ctx, dest, named); !errors.Is(err, driver.ErrBadConn) {
+			return err
+		}
+	}
+	return err
 }
 
-// get prepares the statement once. A failure (the database is down) is not
-// remembered: the next call tries again.
-func (p *prepared) get(ctx context.Context) (*sql.Stmt, error) {
-	if stmt := p.stmt.Load(); stmt != nil {
-		return stmt, nil
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if stmt := p.stmt.Load(); stmt != nil {
-		return stmt, nil
-	}
-	stmt, err := p.db.PrepareContext(ctx, p.query)
+func (p *prepared) once(ctx context.Context, dest []any, args []driver.NamedValue) error {
+	c, err := p.db.Conn(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	p.stmt.Store(stmt)
-	return stmt, nil
+	defer c.Close()
+	return c.Raw(func(dc any) error {
+		return dc.(*conn).queryRow(ctx, p.query, dest, args)
+	})
 }

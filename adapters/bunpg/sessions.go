@@ -19,7 +19,7 @@ type SessionRepository struct {
 var _ core.SessionRepository = (*SessionRepository)(nil)
 
 func NewSessionRepository(db *bun.DB, cfg Config) *SessionRepository {
-	return &SessionRepository{store: newStore(db, cfg), byToken: newPrepared(db, byTokenSQL)}
+	return &SessionRepository{store: newStore(db, cfg), byToken: newPrepared(db, cfg, byTokenSQL)}
 }
 
 // byTokenSQL is get-session's lookup; its columns are scanned by ByToken in
@@ -41,15 +41,11 @@ func (r *SessionRepository) Create(ctx context.Context, s core.Session) error {
 func (r *SessionRepository) ByToken(ctx context.Context, token string) (core.Session, core.User, error) {
 	ctx, db, cancel := r.call(ctx)
 	defer cancel()
-	row, err := r.byToken.queryRow(ctx, db, token)
-	if err != nil {
-		return core.Session{}, core.User{}, mapErr(err, core.ErrSessionNotFound)
-	}
 	s := sessionRow{Token: token}
 	var u userRow
 	var ip, ua, image sql.Null[string]
-	err = row.Scan(&s.ID, &s.ExpiresAt, &s.CreatedAt, &s.UpdatedAt, &ip, &ua, &s.UserID,
-		&u.Name, &u.Email, &u.EmailVerified, &image, &u.CreatedAt, &u.UpdatedAt)
+	err := r.byToken.queryRow(ctx, db, []any{&s.ID, &s.ExpiresAt, &s.CreatedAt, &s.UpdatedAt, &ip, &ua, &s.UserID,
+		&u.Name, &u.Email, &u.EmailVerified, &image, &u.CreatedAt, &u.UpdatedAt}, token)
 	if err != nil {
 		return core.Session{}, core.User{}, mapErr(err, core.ErrSessionNotFound)
 	}
