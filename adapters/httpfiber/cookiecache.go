@@ -103,20 +103,13 @@ func (s *server) decodeSessionData(value, token string, now time.Time) (core.Ses
 	if err != nil {
 		return core.SessionView{}, false
 	}
-	var outer struct {
-		Session   json.RawMessage `json:"session"`
-		ExpiresAt json.Number     `json:"expiresAt"`
-		Signature string          `json:"signature"`
-	}
-	if json.Unmarshal(raw, &outer) != nil || len(outer.Session) < 2 || outer.Session[0] != '{' {
+	session, exp, sig, ok := splitCompact(raw)
+	if !ok {
 		return core.SessionView{}, false
 	}
-	exp, err := strconv.ParseInt(string(outer.ExpiresAt), 10, 64)
-	if err != nil || strconv.FormatInt(exp, 10) != string(outer.ExpiresAt) {
-		return core.SessionView{}, false
-	}
-	want := s.sessionDataMAC(outer.Session, exp)
-	if subtle.ConstantTimeCompare(want, []byte(outer.Signature)) != 1 {
+	// The signature is checked before any JSON parsing: input nobody signed
+	// never reaches the decoder.
+	if subtle.ConstantTimeCompare(s.sessionDataMAC(session, exp), sig) != 1 {
 		return core.SessionView{}, false
 	}
 
@@ -126,8 +119,7 @@ func (s *server) decodeSessionData(value, token string, now time.Time) (core.Ses
 		UpdatedAt *float64       `json:"updatedAt"`
 		Version   *string        `json:"version"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(outer.Session))
-	if dec.Decode(&data) != nil || data.Session == nil || data.User == nil || data.UpdatedAt == nil {
+	if json.Unmarshal(session, &data) != nil || data.Session == nil || data.User == nil || data.UpdatedAt == nil {
 		return core.SessionView{}, false
 	}
 	version := "1"
@@ -154,6 +146,35 @@ func (s *server) decodeSessionData(value, token string, now time.Time) (core.Ses
 		User: core.RehydrateUser(core.UserRecord{ID: user.ID, Name: user.Name, Email: user.Email,
 			EmailVerified: user.EmailVerified, Image: user.Image, CreatedAt: times[3], UpdatedAt: times[4]}),
 	}, true
+}
+
+// splitCompact takes apart {"session":<data>,"expiresAt":<n>,"signature":"<mac>"},
+// the layout JSON.stringify gives the compact cookie (key order included),
+// without parsing data: the last ',"expiresAt":' and ',"signature":"' are
+// the outer ones, since data is one JSON object before them and such text
+// cannot occur unescaped inside its strings. n must be a plain integer, as
+// JavaScript prints one.
+func splitCompact(raw []byte) (session []byte, expiresAt int64, sig []byte, ok bool) {
+	const head, expKey, sigKey = `{"session":`, `,"expiresAt":`, `,"signature":"`
+	if !bytes.HasPrefix(raw, []byte(head)) || !bytes.HasSuffix(raw, []byte(`"}`)) {
+		return nil, 0, nil, false
+	}
+	body := raw[len(head) : len(raw)-2]
+	i := bytes.LastIndex(body, []byte(sigKey))
+	if i < 0 {
+		return nil, 0, nil, false
+	}
+	body, sig = body[:i], body[i+len(sigKey):]
+	j := bytes.LastIndex(body, []byte(expKey))
+	if j < 0 {
+		return nil, 0, nil, false
+	}
+	session, num := body[:j], string(body[j+len(expKey):])
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || strconv.FormatInt(n, 10) != num || len(session) < 2 || session[0] != '{' || session[len(session)-1] != '}' {
+		return nil, 0, nil, false
+	}
+	return session, n, sig, true
 }
 
 func deref(p *string) string {
