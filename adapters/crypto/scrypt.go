@@ -10,8 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/scrypt"
 	"golang.org/x/sync/semaphore"
@@ -34,6 +37,10 @@ const (
 // caller at the back waits about five seconds per slot, after which a fast 503
 // serves it better than a request that times out anyway.
 const queuePerSlot = 64
+
+// idleRelease is how long the hasher must stay unused before the memory of
+// its last hashes goes back to the OS.
+const idleRelease = time.Second
 
 // decoyHash is a better-auth hash of 32 random bytes that were thrown away, so
 // no password matches it. It was produced by better-auth's own hashPassword.
@@ -61,6 +68,17 @@ type ScryptHasher struct {
 	// derive is scrypt itself; tests replace it to observe the concurrency cap
 	// without spending seconds of CPU.
 	derive func(password, salt []byte) ([]byte, error)
+
+	// After a burst of hashes their 32 MiB buffers are garbage the runtime
+	// keeps mapped until its next collection, which an idle process may not
+	// run for minutes: an instance that served a sign-in flood would sit at
+	// its peak RSS. Once no caller has been hashing or waiting for
+	// idleAfter, release (debug.FreeOSMemory) hands that memory back.
+	callers   atomic.Int64
+	idleMu    sync.Mutex
+	idle      *time.Timer
+	idleAfter time.Duration
+	release   func()
 }
 
 // NewScryptHasher bounds hashing to maxConcurrent parallel computations
@@ -79,6 +97,8 @@ func NewScryptHasher(maxConcurrent, maxQueue int) *ScryptHasher {
 		derive: func(password, salt []byte) ([]byte, error) {
 			return scrypt.Key(password, salt, scryptN, scryptR, scryptP, keyLen)
 		},
+		idleAfter: idleRelease,
+		release:   debug.FreeOSMemory,
 	}
 }
 
@@ -118,6 +138,12 @@ func (h *ScryptHasher) Verify(ctx context.Context, hash, password string) (bool,
 }
 
 func (h *ScryptHasher) key(ctx context.Context, password, saltHex string) ([]byte, error) {
+	h.callers.Add(1)
+	defer func() {
+		if h.callers.Add(-1) == 0 {
+			h.armIdle()
+		}
+	}()
 	if err := h.acquire(ctx); err != nil {
 		return nil, err
 	}
@@ -127,6 +153,23 @@ func (h *ScryptHasher) key(ctx context.Context, password, saltHex string) ([]byt
 		return nil, fmt.Errorf("password hasher: scrypt: %w", err)
 	}
 	return key, nil
+}
+
+// armIdle (re)starts the idle countdown; a caller arriving before it ends
+// keeps the memory, since releasing it under load would only make the next
+// hash fault it back in.
+func (h *ScryptHasher) armIdle() {
+	h.idleMu.Lock()
+	defer h.idleMu.Unlock()
+	if h.idle == nil {
+		h.idle = time.AfterFunc(h.idleAfter, func() {
+			if h.callers.Load() == 0 {
+				h.release()
+			}
+		})
+		return
+	}
+	h.idle.Reset(h.idleAfter)
 }
 
 // Busy reports that the wait queue is full, so that a Hash or Verify called

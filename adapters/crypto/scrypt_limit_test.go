@@ -148,3 +148,39 @@ func TestWaitersAreServedInArrivalOrder(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// The memory of a burst goes back to the OS once nobody has hashed or waited
+// for idleAfter, and not while callers keep coming.
+func TestIdleReleasesMemoryOnlyAfterTheBurst(t *testing.T) {
+	h, entered, release := gatedHasher(1, 10)
+	var released atomic.Int64
+	h.idleAfter = 50 * time.Millisecond
+	h.release = func() { released.Add(1) }
+
+	done := make(chan error, 2)
+	go func() { _, err := h.Hash(context.Background(), "first"); done <- err }()
+	<-entered
+	go func() { _, err := h.Hash(context.Background(), "second"); done <- err }()
+	waitForWaiting(t, h, 1)
+	time.Sleep(3 * h.idleAfter)
+	if n := released.Load(); n != 0 {
+		t.Fatalf("released %d times while hashing", n)
+	}
+	close(release)
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for released.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("memory never released after the burst")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(3 * h.idleAfter)
+	if n := released.Load(); n != 1 {
+		t.Fatalf("released %d times for one burst, want 1", n)
+	}
+}

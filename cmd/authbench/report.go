@@ -163,7 +163,10 @@ func (rep *report) print(w io.Writer) {
 			mem = append(mem, row{"during " + r.name + fmt.Sprintf(" (%d conns)", r.conns), mib(r.peakRSS) + " (peak)", mib(r.hwm), "", ""})
 		}
 	}
-	mem = append(mem, row{fmt.Sprintf("settled, %s after the load", o.settle), mib(rep.settledRSS), "", "", ""})
+	// Idle after load is what an operator sees most of the time, so it is
+	// held to the idle target too.
+	mem = append(mem, row{fmt.Sprintf("idle again, %s after the load", o.settle), mib(rep.settledRSS), "",
+		"≤ " + mib(idleRSSLimit), passFail(rep.settledRSS <= idleRSSLimit)})
 	writeTable(w, row{"when", "VmRSS", "VmHWM (peak so far)", "target", "result"}, mem)
 
 	fmt.Fprintf(w, "\n### Notes\n\n")
