@@ -72,8 +72,8 @@ func (a *Auth) CheckResetToken(ctx context.Context, token string) (bool, error) 
 // RevokeSessionsOnPasswordReset, ends all the user's sessions. Consuming the
 // token, writing the password and revoking commit together, so of any number
 // of concurrent submissions of one token exactly one succeeds and there is no
-// state with the password changed but old sessions alive. No session is
-// created.
+// state with the password changed but old sessions alive. The account's
+// failed-sign-in count is cleared. No session is created.
 func (a *Auth) ResetPassword(ctx context.Context, token, newPassword string) error {
 	if token == "" {
 		return ErrInvalidToken
@@ -119,7 +119,8 @@ func (a *Auth) ResetPassword(ctx context.Context, token, newPassword string) err
 			return ErrInvalidToken
 		}
 		userID := ver.Value()
-		if _, err := a.d.Users.ByID(ctx, userID); err != nil {
+		user, err := a.d.Users.ByID(ctx, userID)
+		if err != nil {
 			if errors.Is(err, ErrUserNotFound) {
 				return ErrUserNotFound.WithKind(KindInvalid)
 			}
@@ -141,8 +142,12 @@ func (a *Auth) ResetPassword(ctx context.Context, token, newPassword string) err
 			return err
 		}
 		if a.p.RevokeSessionsOnPasswordReset {
-			_, err = a.d.Sessions.DeleteByUser(ctx, userID, "")
+			if _, err := a.d.Sessions.DeleteByUser(ctx, userID, ""); err != nil {
+				return err
+			}
 		}
-		return err
+		// The owner has proved control of the mailbox: wrong passwords an
+		// attacker spent on the account must not keep them out.
+		return a.d.Limiter.Reset(ctx, failedSignInKey(user.Email()))
 	})
 }

@@ -93,6 +93,11 @@ type RateLimiter interface {
 	// a caller refuse work before knowing whether the work should count
 	// (only failed sign-ins use up an account's budget).
 	Peek(ctx context.Context, key string, window time.Duration, max int, now time.Time) (RateDecision, error)
+	// Reset forgets key's count, as if it had never been used. Inside
+	// WithinTx the Postgres store resets with the transaction (a rollback
+	// restores the count); the memory store resets at once, which can only
+	// let a request through early, never refuse one.
+	Reset(ctx context.Context, key string) error
 }
 
 // RateDecision is the outcome of one RateLimiter.Consume or Peek.

@@ -1,6 +1,10 @@
 package core
 
-import "context"
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+)
 
 // Keys of the per-account counters in Deps.Limiter. Failed sign-ins are
 // counted per normalised email, so that unknown addresses are throttled
@@ -25,7 +29,7 @@ const (
 // FailedSignInLimit plus the attempts in flight at the edge, which the
 // per-IP limiter and the hasher's bounded queue keep small.
 func (a *Auth) checkFailedSignIns(ctx context.Context, email string) error {
-	d, err := a.d.Limiter.Peek(ctx, keyFailedSignIn+email, a.p.FailedSignInWindow, a.p.FailedSignInLimit, a.now())
+	d, err := a.d.Limiter.Peek(ctx, failedSignInKey(email), a.p.FailedSignInWindow, a.p.FailedSignInLimit, a.now())
 	if err != nil {
 		return err
 	}
@@ -39,8 +43,16 @@ func (a *Auth) checkFailedSignIns(ctx context.Context, email string) error {
 // is now over the limit does not matter here: this attempt has been
 // answered already, and the next one is refused by checkFailedSignIns.
 func (a *Auth) countFailedSignIn(ctx context.Context, email string) error {
-	_, err := a.d.Limiter.Consume(ctx, keyFailedSignIn+email, a.p.FailedSignInWindow, a.p.FailedSignInLimit, a.now())
+	_, err := a.d.Limiter.Consume(ctx, failedSignInKey(email), a.p.FailedSignInWindow, a.p.FailedSignInLimit, a.now())
 	return err
+}
+
+// failedSignInKey names email's counter by a digest: counters are stored (in
+// table rate_limit with the database limiter) and must not keep a list of
+// the addresses someone tried, most of which may have no account.
+func failedSignInKey(email string) string {
+	sum := sha256.Sum256([]byte(email))
+	return keyFailedSignIn + hex.EncodeToString(sum[:16])
 }
 
 // mailAllowed spends the cooldown of key: true when no mail of this kind

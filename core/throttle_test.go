@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,10 +19,12 @@ type countingLimiter struct {
 	core.RateLimiter
 	calls atomic.Int64
 	down  atomic.Bool
+	keys  sync.Map // every key consumed
 }
 
 func (l *countingLimiter) Consume(ctx context.Context, key string, w time.Duration, max int, now time.Time) (core.RateDecision, error) {
 	l.calls.Add(1)
+	l.keys.Store(key, true)
 	if l.down.Load() {
 		return core.RateDecision{}, errInjected
 	}
@@ -101,6 +104,47 @@ func TestFailedSignInThrottle(t *testing.T) {
 	// as such again.
 	e.failSignIn("u@x.test")
 	e.signIn("u@x.test", "right-password")
+}
+
+// TestPasswordResetLiftsTheThrottle: an owner locked out by someone else's
+// wrong passwords gets back in by resetting the password; the same account
+// of another address stays throttled.
+func TestPasswordResetLiftsTheThrottle(t *testing.T) {
+	e := newEnv(t, func(p *core.Policy, _ *core.Deps) { p.FailedSignInLimit = 3 })
+	e.signUp("u@x.test", "right-password")
+	e.signUp("other@x.test", "right-password")
+	for range 3 {
+		e.failSignIn("u@x.test")
+		e.failSignIn("other@x.test")
+	}
+	e.wantThrottled(core.SignInInput{Email: "u@x.test", Password: "right-password"}, time.Hour)
+
+	token := requestReset(t, e, "u@x.test", "/reset")
+	if err := e.auth.ResetPassword(ctx, token, "brand-new-password"); err != nil {
+		t.Fatal(err)
+	}
+	e.signIn("u@x.test", "brand-new-password")
+	e.wantThrottled(core.SignInInput{Email: "other@x.test", Password: "right-password"}, time.Hour)
+}
+
+// TestFailedSignInKeysHoldNoAddress: counters are stored, and must not
+// become a list of the addresses someone tried.
+func TestFailedSignInKeysHoldNoAddress(t *testing.T) {
+	e, cl := newCountingEnv(t, nil)
+	e.signUp("known@x.test", "right-password")
+	e.failSignIn("known@x.test")
+	e.failSignIn("ghost@x.test")
+	n := 0
+	cl.keys.Range(func(k, _ any) bool {
+		n++
+		if key := k.(string); strings.Contains(key, "known") || strings.Contains(key, "ghost") || strings.Contains(key, "@") {
+			t.Errorf("limiter key %q holds the address", key)
+		}
+		return true
+	})
+	if n == 0 {
+		t.Fatal("no failed sign-in was counted")
+	}
 }
 
 // TestSuccessfulSignInsDoNotCount: only wrong passwords use up the budget.

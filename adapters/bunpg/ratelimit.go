@@ -2,9 +2,12 @@ package bunpg
 
 import (
 	"context"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
+	"go.uber.org/fx"
 
 	"github.com/authd/authd/core"
 )
@@ -82,4 +85,72 @@ func (l *RateLimiter) Peek(ctx context.Context, key string, window time.Duration
 		return core.RateDecision{Allowed: true}, nil
 	}
 	return core.Denied(time.UnixMilli(last[0]), now, window), nil
+}
+
+// Reset deletes key's row; inside WithinTx the deletion commits with the
+// transaction.
+func (l *RateLimiter) Reset(ctx context.Context, key string) error {
+	ctx, db, cancel := l.call(ctx)
+	defer cancel()
+	_, err := db.NewDelete().TableExpr("rate_limit").Where("key = ?", key).Exec(ctx)
+	return mapErr(err, core.ErrUnavailable)
+}
+
+const (
+	// RateLimitRetention is how long a rate_limit row outlives its last
+	// request before Purge deletes it: longer than any window authd uses
+	// (an hour at most), so that purging never changes a decision.
+	RateLimitRetention = 24 * time.Hour
+	purgeEvery         = 10 * time.Minute
+)
+
+// Purge deletes the rows whose last request came before before, and says
+// how many. Without it the table would keep a row for every client address
+// and account ever limited.
+func (l *RateLimiter) Purge(ctx context.Context, before time.Time) (int64, error) {
+	ctx, db, cancel := l.call(ctx)
+	defer cancel()
+	res, err := db.NewDelete().TableExpr("rate_limit").Where("last_request < ?", before.UnixMilli()).Exec(ctx)
+	if err != nil {
+		return 0, mapErr(err, core.ErrUnavailable)
+	}
+	n, err := res.RowsAffected()
+	return n, mapErr(err, core.ErrUnavailable)
+}
+
+// NewPurgedRateLimiter is NewRateLimiter for the application: while it runs,
+// rows idle for RateLimitRetention are purged every ten minutes. Every
+// instance purges; the deletes are idempotent.
+func NewPurgedRateLimiter(lc fx.Lifecycle, db *bun.DB, cfg Config, log *slog.Logger) *RateLimiter {
+	l := NewRateLimiter(db, cfg)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			wg.Go(func() {
+				tick := time.NewTicker(purgeEvery)
+				defer tick.Stop()
+				for {
+					select {
+					case <-stop:
+						return
+					case now := <-tick.C:
+						n, err := l.Purge(context.Background(), now.Add(-RateLimitRetention))
+						if err != nil {
+							log.Warn("purging rate_limit failed; retrying later", slog.Any("error", err))
+						} else if n > 0 {
+							log.Debug("purged idle rate_limit rows", slog.Int64("rows", n))
+						}
+					}
+				}
+			})
+			return nil
+		},
+		OnStop: func(context.Context) error {
+			close(stop)
+			wg.Wait()
+			return nil
+		},
+	})
+	return l
 }

@@ -61,6 +61,13 @@ func (l *RateLimiter) Peek(_ context.Context, key string, window time.Duration, 
 	return core.RateDecision{Allowed: true}, nil
 }
 
+func (l *RateLimiter) Reset(_ context.Context, key string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.entries, key)
+	return nil
+}
+
 // sweep drops keys whose window has passed: their next request would start
 // from scratch anyway, so forgetting them changes no decision.
 func (l *RateLimiter) sweep(now time.Time) {

@@ -55,7 +55,7 @@ func memoryStorage(cfg config.Config) fx.Option {
 // for Postgres, which every instance behind a load balancer shares.
 func rateLimiterOption(cfg config.Config) fx.Option {
 	if cfg.Auth.RateLimitStorage == "database" {
-		return fx.Provide(fx.Annotate(bunpg.NewRateLimiter, fx.As(new(core.RateLimiter))))
+		return fx.Provide(fx.Annotate(bunpg.NewPurgedRateLimiter, fx.As(new(core.RateLimiter))))
 	}
 	return fx.Provide(fx.Annotate(memory.NewRateLimiter, fx.As(new(core.RateLimiter))))
 }

@@ -93,6 +93,10 @@ func TestGraphIsCompleteForBothStorages(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
+	shared := testConfig(t, "AUTH_RATE_LIMIT_STORAGE=database")
+	if err := fx.ValidateApp(appOptions(shared, slog.Default(), postgresStorage)); err != nil {
+		t.Fatalf("postgres with the shared rate limiter: %v", err)
+	}
 }
 
 // Every adapter must share the single *bun.DB: under a burst of concurrent

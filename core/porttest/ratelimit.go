@@ -1,6 +1,7 @@
 package porttest
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -14,13 +15,15 @@ import (
 // and lastRequest moves to now. Denied requests change nothing, and Peek
 // predicts Consume's verdict without changing anything either.
 func RunRateLimiter(t *testing.T, newAdapters func(t *testing.T) Adapters) {
-	runGroup(t, newAdapters, func(a Adapters) []string { return nilPorts(a, "RateLimiter") }, []testCase{
+	runGroup(t, newAdapters, func(a Adapters) []string { return nilPorts(a, "RateLimiter", "Tx") }, []testCase{
 		{"SlidingWindow", rateSlidingWindow},
 		{"KeysAreIndependent", rateKeysIndependent},
 		{"ConcurrentConsumeIsAtomic", rateConcurrent},
 		{"PeekCountsNothing", ratePeekCountsNothing},
 		{"PeekFollowsTheWindow", ratePeekFollowsWindow},
 		{"RetryAfterNeverExceedsTheWindow", rateRetryClamped},
+		{"ResetForgetsTheKeyOnly", rateReset},
+		{"ResetInsideATransaction", rateResetInTx},
 	})
 }
 
@@ -198,4 +201,28 @@ func rateRetryClamped(t *testing.T, a Adapters) {
 	if d.Allowed || d.RetryAfter != rateWindow {
 		t.Fatalf("Peek with a lagging clock = %+v, want denied after %v", d, rateWindow)
 	}
+}
+
+func rateReset(t *testing.T, a Adapters) {
+	key, other, t0 := "signin-failed:"+randID(), "signin-failed:"+randID(), now()
+	for range rateMax {
+		wantAllowed(t, a, key, t0, "filling the window")
+		wantAllowed(t, a, other, t0, "filling the other key")
+	}
+	wantDenied(t, a, key, t0, rateWindow, "at the limit")
+	noErr(t, "Reset", a.RateLimiter.Reset(t.Context(), key))
+	wantPeekAllowed(t, a, key, t0, "Peek after Reset")
+	wantAllowed(t, a, key, t0, "first after Reset")
+	wantDenied(t, a, other, t0, rateWindow, "the other key after Reset")
+	noErr(t, "Reset of an unknown key", a.RateLimiter.Reset(t.Context(), "signin-failed:"+randID()))
+}
+
+// A Reset made inside a transaction holds once it commits.
+func rateResetInTx(t *testing.T, a Adapters) {
+	key, t0 := "signin-failed:"+randID(), now()
+	for range rateMax {
+		wantAllowed(t, a, key, t0, "filling the window")
+	}
+	noErr(t, "WithinTx", a.Tx.WithinTx(t.Context(), func(ctx context.Context) error { return a.RateLimiter.Reset(ctx, key) }))
+	wantPeekAllowed(t, a, key, t0, "after a committed Reset")
 }
