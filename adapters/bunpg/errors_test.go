@@ -159,14 +159,7 @@ func TestAbandonedLookupLeavesThePoolInStep(t *testing.T) {
 	t.Parallel()
 	cfg, db := bunpgtest.NewMigratedDatabase(t)
 	ctx := context.Background()
-	u := mustUser(t, "step@example.com")
-	if err := bunpg.NewUserRepository(db, cfg).Create(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	s := mustSession(t, randID(), u.ID())
-	if err := bunpg.NewSessionRepository(db, cfg).Create(ctx, s); err != nil {
-		t.Fatal(err)
-	}
+	u, s := seedSession(t, db, cfg, "step@example.com")
 
 	one := cfg
 	one.MaxOpenConns = 1
@@ -200,14 +193,7 @@ func TestDeadPooledConnectionsAreReplaced(t *testing.T) {
 	t.Parallel()
 	cfg, db := bunpgtest.NewMigratedDatabase(t)
 	ctx := context.Background()
-	u := mustUser(t, "dead@example.com")
-	if err := bunpg.NewUserRepository(db, cfg).Create(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	s := mustSession(t, randID(), u.ID())
-	if err := bunpg.NewSessionRepository(db, cfg).Create(ctx, s); err != nil {
-		t.Fatal(err)
-	}
+	_, s := seedSession(t, db, cfg, "dead@example.com")
 
 	three := cfg
 	three.MaxOpenConns, three.AppName = 3, "authd-dead-pool-"+randID()
@@ -292,6 +278,20 @@ func TestTransactionDeadline(t *testing.T) {
 	if _, err := users.ByID(context.Background(), u.ID()); !errors.Is(err, core.ErrUserNotFound) {
 		t.Errorf("write of the expired transaction survived: %v", err)
 	}
+}
+
+// seedSession stores a user with one session.
+func seedSession(t *testing.T, db *bun.DB, cfg bunpg.Config, email string) (core.User, core.Session) {
+	t.Helper()
+	u := mustUser(t, email)
+	if err := bunpg.NewUserRepository(db, cfg).Create(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	s := mustSession(t, randID(), u.ID())
+	if err := bunpg.NewSessionRepository(db, cfg).Create(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	return u, s
 }
 
 // lockTable holds an ACCESS EXCLUSIVE lock on table until release is called
