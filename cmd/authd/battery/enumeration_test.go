@@ -17,6 +17,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/authd/authd/adapters/mail/smtptest"
+	"github.com/authd/authd/cmd/authd/authdtest"
 )
 
 // Timing tolerance for the enumeration tests (battery 6, 7 and 8). The spec
@@ -172,7 +173,7 @@ func TestEnumerationTiming(t *testing.T) {
 	pg := sharedCluster(t)
 	name := pg.migratedDB(t)
 	sink := smtptest.NewServer(t)
-	a := startAuthd(t, authdEnv(pg, name, freeAddr(t)).with(
+	a := startAuthd(t, authdEnv(pg, name, authdtest.FreeAddr(t)).with(
 		"SMTP_HOST", sink.Host(), "SMTP_PORT", fmt.Sprint(sink.Port()),
 		"AUTH_REQUIRE_EMAIL_VERIFICATION", "true"))
 	t.Cleanup(func() { _ = sink.Close() })

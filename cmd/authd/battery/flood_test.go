@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/cmd/authd/authdtest"
 )
 
 const (
@@ -28,7 +30,7 @@ const (
 func TestSignInFloodMemory(t *testing.T) {
 	pg := sharedCluster(t)
 	db := pg.migratedDB(t)
-	a := startAuthd(t, authdEnv(pg, db, freeAddr(t)))
+	a := startAuthd(t, authdEnv(pg, db, authdtest.FreeAddr(t)))
 
 	time.Sleep(500 * time.Millisecond)
 	idle, _, err := a.memory()

@@ -28,89 +28,19 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/authd/authd/adapters/bunpg"
+	"github.com/authd/authd/cmd/authd/authdtest"
 )
 
 // testSecret is APP_SECRET for every instance; two instances on one
 // database must share it to accept each other's cookies.
 const testSecret = "battery-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 
-var workDir string
-
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "authd-battery-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	workDir = dir
-	code := m.Run()
+	code := authdtest.Run(m)
 	if shared.pg != nil {
 		shared.pg.destroy()
 	}
-	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// ---- the binary ----
-
-var build struct {
-	once sync.Once
-	path string
-	out  []byte
-	err  error
-}
-
-// authdBinary builds ./cmd/authd once per package run.
-func authdBinary(t testing.TB) string {
-	t.Helper()
-	trackModuleInputs(t)
-	build.once.Do(func() {
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			build.err = err
-			return
-		}
-		build.path = filepath.Join(workDir, "authd")
-		cmd := exec.Command(goTool, "build", "-o", build.path, "github.com/authd/authd/cmd/authd")
-		build.out, build.err = cmd.CombinedOutput()
-	})
-	if build.err != nil {
-		t.Fatalf("go build ./cmd/authd: %v\n%s", build.err, build.out)
-	}
-	return build.path
-}
-
-var (
-	trackOnce sync.Once
-	trackErr  error
-)
-
-// trackModuleInputs stats every file of the module so that `go test` reruns
-// this package when any of them changes: the binary under test is built from
-// the whole module, which the test cache (keyed on this package's imports)
-// would otherwise not notice.
-func trackModuleInputs(t testing.TB) {
-	t.Helper()
-	trackOnce.Do(func() {
-		root, err := filepath.Abs(filepath.Join("..", "..", ".."))
-		if err != nil {
-			trackErr = err
-			return
-		}
-		trackErr = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
-				return filepath.SkipDir
-			}
-			_, err = os.Stat(path)
-			return err
-		})
-	})
-	if trackErr != nil {
-		t.Fatalf("walk module: %v", trackErr)
-	}
 }
 
 // ---- Postgres ----
@@ -325,7 +255,7 @@ func (c *pgCluster) createDB(t testing.TB) string {
 func (c *pgCluster) migratedDB(t testing.TB) string {
 	t.Helper()
 	name := c.createDB(t)
-	res := runAuthd(t, authdEnv(c, name, freeAddr(t)), time.Minute, "migrate", "up")
+	res := runAuthd(t, authdEnv(c, name, authdtest.FreeAddr(t)), time.Minute, "migrate", "up")
 	if res.code != 0 {
 		t.Fatalf("authd migrate up: exit %d\n%s", res.code, res.stderr)
 	}
@@ -395,29 +325,12 @@ func (e env) list() []string {
 	return out
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // authd is a running `authd serve`.
 type authd struct {
 	Origin string // http://127.0.0.1:port
 	Addr   string
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *authdtest.SyncBuffer
 	done   chan struct{}
 	exit   error // valid once done is closed
 }
@@ -428,33 +341,22 @@ type authd struct {
 func startAuthd(t testing.TB, e env) *authd {
 	t.Helper()
 	a := spawnAuthd(t, e)
-	deadline := time.Now().Add(30 * time.Second)
-	hc := &http.Client{Timeout: 2 * time.Second}
-	for {
+	if err := authdtest.WaitReady(a.Origin+"/api/ready", a.done, 30*time.Second); err != nil {
 		select {
-		case <-a.done:
-			t.Fatalf("authd exited before it was ready: %v\n%s", a.exit, tail(a.stderr.String(), 40))
+		case <-a.done: // a.exit is set
+			t.Fatalf("authd %v: %v\n%s", err, a.exit, tail(a.stderr.String(), 40))
 		default:
+			t.Fatalf("authd %v\n%s", err, tail(a.stderr.String(), 40))
 		}
-		res, err := hc.Get(a.Origin + "/api/ready")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return a
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("authd not ready after 30 s (last: %s)\n%s", describe(res, err), tail(a.stderr.String(), 40))
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
+	return a
 }
 
 func spawnAuthd(t testing.TB, e env) *authd {
 	t.Helper()
-	bin := authdBinary(t)
+	bin := authdtest.Binary(t)
 	addr := e["HTTP_ADDR"]
-	a := &authd{Origin: "http://" + addr, Addr: addr, stderr: &syncBuffer{}, done: make(chan struct{})}
+	a := &authd{Origin: "http://" + addr, Addr: addr, stderr: &authdtest.SyncBuffer{}, done: make(chan struct{})}
 	a.cmd = exec.Command(bin, "serve")
 	a.cmd.Dir = t.TempDir() // no configs/config.yaml or .env to pick up
 	a.cmd.Env = e.list()
@@ -553,13 +455,13 @@ type runResult struct {
 // runAuthd runs the binary with args to completion (killed after limit).
 func runAuthd(t testing.TB, e env, limit time.Duration, args ...string) runResult {
 	t.Helper()
-	bin := authdBinary(t)
+	bin := authdtest.Binary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = e.list()
-	var out syncBuffer
+	var out authdtest.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = childAttr()
 	start := time.Now()
@@ -730,15 +632,6 @@ func sessionEmail(body []byte) (string, error) {
 
 // ---- small helpers ----
 
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	p, err := freePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return "127.0.0.1:" + strconv.Itoa(p)
-}
-
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -755,13 +648,6 @@ func randomHex(n int) string {
 }
 
 func uniqueEmail(prefix string) string { return prefix + "-" + randomHex(4) + "@battery.test" }
-
-func describe(res *http.Response, err error) string {
-	if err != nil {
-		return err.Error()
-	}
-	return res.Status
-}
 
 func tail(s string, lines int) string {
 	parts := strings.Split(strings.TrimRight(s, "\n"), "\n")

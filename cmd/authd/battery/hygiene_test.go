@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/cmd/authd/authdtest"
 )
 
 // canary is the database error message that must never reach a client.
@@ -22,7 +24,7 @@ var leakMarkers = []string{canary, "SQLSTATE", "P0001", "INSERT", "session\"", "
 func TestDatabaseErrorHygiene(t *testing.T) {
 	pg := sharedCluster(t)
 	name := pg.migratedDB(t)
-	a := startAuthd(t, authdEnv(pg, name, freeAddr(t)))
+	a := startAuthd(t, authdEnv(pg, name, authdtest.FreeAddr(t)))
 	db := pg.open(t, name)
 	c := newClient(a)
 

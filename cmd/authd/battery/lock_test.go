@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/cmd/authd/authdtest"
 )
 
 const (
@@ -33,7 +35,7 @@ const (
 func TestSessionTableLocked(t *testing.T) {
 	pg := sharedCluster(t)
 	name := pg.migratedDB(t)
-	a := startAuthd(t, authdEnv(pg, name, freeAddr(t)).with("DB_QUERY_TIMEOUT", lockQueryTimeout.String(),
+	a := startAuthd(t, authdEnv(pg, name, authdtest.FreeAddr(t)).with("DB_QUERY_TIMEOUT", lockQueryTimeout.String(),
 		"DB_MAX_OPEN_CONNS", fmt.Sprint(lockPool)))
 	db := pg.open(t, name)
 	email := uniqueEmail("lock")

@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/authd/authd/adapters/mail/smtptest"
+	"github.com/authd/authd/cmd/authd/authdtest"
 )
 
 // TestConcurrentUserUpdatesAreNotLost is battery 33's verification leg
@@ -27,7 +28,7 @@ func TestConcurrentUserUpdatesAreNotLost(t *testing.T) {
 	pg := sharedCluster(t)
 	name := pg.migratedDB(t)
 	sink := smtptest.NewServer(t)
-	a := startAuthd(t, authdEnv(pg, name, freeAddr(t)).with("SMTP_HOST", sink.Host(), "SMTP_PORT", fmt.Sprint(sink.Port()),
+	a := startAuthd(t, authdEnv(pg, name, authdtest.FreeAddr(t)).with("SMTP_HOST", sink.Host(), "SMTP_PORT", fmt.Sprint(sink.Port()),
 		"DB_QUERY_TIMEOUT", "10s"))
 	t.Cleanup(func() { _ = sink.Close() })
 	db := pg.open(t, name)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/adapters/mail/smtptest"
+	"github.com/authd/authd/cmd/authd/authdtest"
 )
 
 // mailReplyLimit bounds reset requests while the mail server is broken:
@@ -23,7 +24,7 @@ func TestMailServerFailure(t *testing.T) {
 	pg := sharedCluster(t)
 	db := pg.migratedDB(t)
 	sink := smtptest.NewServer(t)
-	a := startAuthd(t, authdEnv(pg, db, freeAddr(t)).with(
+	a := startAuthd(t, authdEnv(pg, db, authdtest.FreeAddr(t)).with(
 		"SMTP_HOST", sink.Host(), "SMTP_PORT", fmt.Sprint(sink.Port()),
 		"AUTH_REQUIRE_EMAIL_VERIFICATION", "true"))
 	// Hung SMTP dialogues would hold authd's mail queue, and so its

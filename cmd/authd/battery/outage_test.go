@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/cmd/authd/authdtest"
 )
 
 // outageQueryTimeout is DB_QUERY_TIMEOUT for the outage test; no request may
@@ -101,7 +103,7 @@ func probe(a *authd, session *client, email, password string, ref time.Time, rec
 func TestPostgresOutage(t *testing.T) {
 	pg := privateCluster(t)
 	db := pg.migratedDB(t)
-	a := startAuthd(t, authdEnv(pg, db, freeAddr(t)).with("DB_QUERY_TIMEOUT", outageQueryTimeout.String()))
+	a := startAuthd(t, authdEnv(pg, db, authdtest.FreeAddr(t)).with("DB_QUERY_TIMEOUT", outageQueryTimeout.String()))
 
 	email, password := uniqueEmail("outage"), "outage-password-1"
 	newClient(a).mustSignUp(t, email, password)

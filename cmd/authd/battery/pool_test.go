@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/cmd/authd/authdtest"
 )
 
 // poolSize is DB_MAX_OPEN_CONNS for the pool-exhaustion test.
@@ -21,7 +23,7 @@ const poolSize = 10
 func TestPoolExhaustion(t *testing.T) {
 	pg := sharedCluster(t)
 	name := pg.migratedDB(t)
-	a := startAuthd(t, authdEnv(pg, name, freeAddr(t)).with("DB_MAX_OPEN_CONNS", fmt.Sprint(poolSize)))
+	a := startAuthd(t, authdEnv(pg, name, authdtest.FreeAddr(t)).with("DB_MAX_OPEN_CONNS", fmt.Sprint(poolSize)))
 	db := pg.open(t, name)
 
 	var peak atomic.Int64

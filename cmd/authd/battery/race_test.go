@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/authd/authd/adapters/mail/smtptest"
+	"github.com/authd/authd/cmd/authd/authdtest"
 	"github.com/authd/authd/migrations"
 )
 
@@ -56,7 +57,7 @@ func (o outcome) String() string {
 func TestConcurrentSignUpSameEmail(t *testing.T) {
 	pg := sharedCluster(t)
 	name := pg.migratedDB(t)
-	a := startAuthd(t, authdEnv(pg, name, freeAddr(t)))
+	a := startAuthd(t, authdEnv(pg, name, authdtest.FreeAddr(t)))
 	db := pg.open(t, name)
 
 	email := uniqueEmail("dup")
@@ -108,7 +109,7 @@ func TestConcurrentPasswordReset(t *testing.T) {
 	pg := sharedCluster(t)
 	name := pg.migratedDB(t)
 	sink := smtptest.NewServer(t)
-	a := startAuthd(t, authdEnv(pg, name, freeAddr(t)).with("SMTP_HOST", sink.Host(), "SMTP_PORT", fmt.Sprint(sink.Port())))
+	a := startAuthd(t, authdEnv(pg, name, authdtest.FreeAddr(t)).with("SMTP_HOST", sink.Host(), "SMTP_PORT", fmt.Sprint(sink.Port())))
 
 	email, oldPassword := uniqueEmail("reset"), "reset-old-password"
 	c := newClient(a)
@@ -205,7 +206,7 @@ func resetToken(t *testing.T, sink *smtptest.Server, email string) string {
 func TestConcurrentMigrate(t *testing.T) {
 	pg := sharedCluster(t)
 	name := pg.createDB(t)
-	e := authdEnv(pg, name, freeAddr(t))
+	e := authdEnv(pg, name, authdtest.FreeAddr(t))
 	res := together(5, func(int) runResult { return runAuthd(t, e, 2*time.Minute, "migrate", "up") })
 	for i, r := range res {
 		if r.code != 0 {

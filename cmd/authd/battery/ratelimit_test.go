@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
+
+	"github.com/authd/authd/cmd/authd/authdtest"
 )
 
 const tooManyBody = `{"message":"Too many requests. Please try again later."}`
@@ -18,7 +20,7 @@ func TestRateLimit(t *testing.T) {
 
 	t.Run("memory", func(t *testing.T) {
 		db := pg.migratedDB(t)
-		a := startAuthd(t, authdEnv(pg, db, freeAddr(t)).with("AUTH_RATE_LIMIT_ENABLED", "true"))
+		a := startAuthd(t, authdEnv(pg, db, authdtest.FreeAddr(t)).with("AUTH_RATE_LIMIT_ENABLED", "true"))
 
 		t.Run("fourth sign-in", func(t *testing.T) {
 			c := newClient(a, fromIP("127.0.0.1"))
@@ -74,7 +76,7 @@ func TestRateLimit(t *testing.T) {
 		db := pg.migratedDB(t)
 		var clients []*client
 		for range 2 {
-			a := startAuthd(t, authdEnv(pg, db, freeAddr(t)).with("AUTH_RATE_LIMIT_ENABLED", "true", "AUTH_RATE_LIMIT_STORAGE", "database"))
+			a := startAuthd(t, authdEnv(pg, db, authdtest.FreeAddr(t)).with("AUTH_RATE_LIMIT_ENABLED", "true", "AUTH_RATE_LIMIT_STORAGE", "database"))
 			clients = append(clients, newClient(a, fromIP("127.0.0.3")))
 		}
 		res := together(50, func(i int) outcome {

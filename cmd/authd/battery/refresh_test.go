@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/adapters/mail/smtptest"
+	"github.com/authd/authd/cmd/authd/authdtest"
 )
 
 // TestConcurrentRefreshAndVerification is battery 33 on Postgres: 50
@@ -20,7 +21,7 @@ func TestConcurrentRefreshAndVerification(t *testing.T) {
 	pg := sharedCluster(t)
 	name := pg.migratedDB(t)
 	sink := smtptest.NewServer(t)
-	a := startAuthd(t, authdEnv(pg, name, freeAddr(t)).with("SMTP_HOST", sink.Host(), "SMTP_PORT", fmt.Sprint(sink.Port())))
+	a := startAuthd(t, authdEnv(pg, name, authdtest.FreeAddr(t)).with("SMTP_HOST", sink.Host(), "SMTP_PORT", fmt.Sprint(sink.Port())))
 	t.Cleanup(func() { _ = sink.Close() })
 	db := pg.open(t, name)
 

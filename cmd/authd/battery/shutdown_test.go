@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/cmd/authd/authdtest"
 )
 
 // acceptMargin is how long before SIGTERM a request must have been sent to
@@ -20,7 +22,7 @@ const acceptMargin = 50 * time.Millisecond
 func TestGracefulShutdownUnderLoad(t *testing.T) {
 	pg := sharedCluster(t)
 	db := pg.migratedDB(t)
-	a := startAuthd(t, authdEnv(pg, db, freeAddr(t)))
+	a := startAuthd(t, authdEnv(pg, db, authdtest.FreeAddr(t)))
 
 	email, password := uniqueEmail("shutdown"), "shutdown-password-1"
 	newClient(a).mustSignUp(t, email, password)

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/cmd/authd/authdtest"
 )
 
 // TestSignInRacingPasswordChangeNatural is battery 32 as the spec words it,
@@ -17,7 +19,7 @@ import (
 func TestSignInRacingPasswordChangeNatural(t *testing.T) {
 	pg := sharedCluster(t)
 	name := pg.migratedDB(t)
-	a := startAuthd(t, authdEnv(pg, name, freeAddr(t)))
+	a := startAuthd(t, authdEnv(pg, name, authdtest.FreeAddr(t)))
 	db := pg.open(t, name)
 	email := uniqueEmail("natural-race")
 	owner := newClient(a)

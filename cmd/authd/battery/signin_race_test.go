@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/authd/authd/cmd/authd/authdtest"
 )
 
 // slowUA marks the sign-in whose session insert a trigger holds up.
@@ -27,7 +29,7 @@ const slowUA = "battery-slow-signin"
 func TestSignInRacingPasswordChange(t *testing.T) {
 	pg := sharedCluster(t)
 	name := pg.migratedDB(t)
-	a := startAuthd(t, authdEnv(pg, name, freeAddr(t)).with("DB_QUERY_TIMEOUT", "10s"))
+	a := startAuthd(t, authdEnv(pg, name, authdtest.FreeAddr(t)).with("DB_QUERY_TIMEOUT", "10s"))
 	db := pg.open(t, name)
 
 	email, oldPassword, newPassword := uniqueEmail("race"), "race-old-password", "race-new-password"

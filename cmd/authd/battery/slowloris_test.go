@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/cmd/authd/authdtest"
 )
 
 const (
@@ -27,7 +29,7 @@ const (
 func TestSlowloris(t *testing.T) {
 	pg := sharedCluster(t)
 	db := pg.migratedDB(t)
-	a := startAuthd(t, authdEnv(pg, db, freeAddr(t)).with("HTTP_READ_TIMEOUT", slowReadTimeout.String()))
+	a := startAuthd(t, authdEnv(pg, db, authdtest.FreeAddr(t)).with("HTTP_READ_TIMEOUT", slowReadTimeout.String()))
 
 	email := uniqueEmail("slow")
 	session := newClient(a)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/cmd/authd/authdtest"
 )
 
 // failFastLimit is how long a start that cannot succeed may take to give up.
@@ -21,7 +23,7 @@ func TestStartupFailsClosed(t *testing.T) {
 	// The control proves the base configuration works, so that each failure
 	// below is caused by the one thing it changes.
 	t.Run("control", func(t *testing.T) {
-		a := startAuthd(t, authdEnv(pg, db, freeAddr(t)))
+		a := startAuthd(t, authdEnv(pg, db, authdtest.FreeAddr(t)))
 		if !a.alive() {
 			t.Fatal("authd did not stay up")
 		}
@@ -32,17 +34,17 @@ func TestStartupFailsClosed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := runAuthd(t, authdEnv(pg, db, freeAddr(t)).with("DB_PORT", strconv.Itoa(port)), 40*time.Second, "serve")
+		res := runAuthd(t, authdEnv(pg, db, authdtest.FreeAddr(t)).with("DB_PORT", strconv.Itoa(port)), 40*time.Second, "serve")
 		expectFailure(t, res, "127.0.0.1", strconv.Itoa(port))
 	})
 
 	t.Run("secret of 31 characters", func(t *testing.T) {
-		res := runAuthd(t, authdEnv(pg, db, freeAddr(t)).with("APP_SECRET", strings.Repeat("s", 31)), 40*time.Second, "serve")
+		res := runAuthd(t, authdEnv(pg, db, authdtest.FreeAddr(t)).with("APP_SECRET", strings.Repeat("s", 31)), 40*time.Second, "serve")
 		expectFailure(t, res, "APP_SECRET")
 	})
 
 	t.Run("base URL missing", func(t *testing.T) {
-		res := runAuthd(t, authdEnv(pg, db, freeAddr(t)).without("AUTH_BASE_URL"), 40*time.Second, "serve")
+		res := runAuthd(t, authdEnv(pg, db, authdtest.FreeAddr(t)).without("AUTH_BASE_URL"), 40*time.Second, "serve")
 		expectFailure(t, res, "AUTH_BASE_URL")
 	})
 

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,25 +22,14 @@ import (
 	"time"
 
 	"github.com/authd/authd/adapters/bunpg"
+	"github.com/authd/authd/cmd/authd/authdtest"
 )
 
 // testSecret signs cookies and email tokens on both servers; sharing it is
 // what lets either server accept the other's cookies in the compat test.
 const testSecret = "e2e-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 
-var binDir string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "authd-e2e-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(authdtest.Run(m)) }
 
 func jsDir(t testing.TB) string {
 	t.Helper()
@@ -51,65 +39,6 @@ func jsDir(t testing.TB) string {
 	}
 	return dir
 }
-
-var authdBuild struct {
-	once sync.Once
-	path string
-	out  []byte
-	err  error
-}
-
-// authdBinary builds ./cmd/authd once per test run.
-func authdBinary(t testing.TB) string {
-	t.Helper()
-	authdBuild.once.Do(func() {
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			authdBuild.err = err
-			return
-		}
-		authdBuild.path = filepath.Join(binDir, "authd")
-		cmd := exec.Command(goTool, "build", "-o", authdBuild.path, "github.com/authd/authd/cmd/authd")
-		authdBuild.out, authdBuild.err = cmd.CombinedOutput()
-	})
-	if authdBuild.err != nil {
-		t.Fatalf("go build ./cmd/authd: %v\n%s", authdBuild.err, authdBuild.out)
-	}
-	return authdBuild.path
-}
-
-// trackModuleInputs makes `go test` rerun these tests whenever any file of
-// the module changes. What they exercise (the authd binary built from the
-// whole module, js/) is invisible to the test cache, which otherwise keys on
-// this package's imports only; Go re-checks the files and directories a test
-// opened or stat'ed inside the module before replaying a cached result.
-func trackModuleInputs(t testing.TB) {
-	t.Helper()
-	trackOnce.Do(func() {
-		root, err := filepath.Abs(filepath.Join("..", "..", ".."))
-		if err == nil {
-			err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-				if err != nil {
-					return err
-				}
-				if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
-					return filepath.SkipDir
-				}
-				_, err = os.Stat(path)
-				return err
-			})
-		}
-		trackErr = err
-	})
-	if trackErr != nil {
-		t.Fatalf("walk module: %v", trackErr)
-	}
-}
-
-var (
-	trackOnce sync.Once
-	trackErr  error
-)
 
 var npmInstall struct {
 	once sync.Once
@@ -132,7 +61,7 @@ func nodeTool(t testing.TB, name string) string {
 // the locked tree (a stamp with the lockfile's hash), so repeated runs are fast.
 func installJS(t testing.TB) {
 	t.Helper()
-	trackModuleInputs(t)
+	authdtest.TrackModuleInputs(t)
 	npm := nodeTool(t, "npm")
 	nodeTool(t, "node")
 	npmInstall.once.Do(func() {
@@ -161,16 +90,6 @@ func installJS(t testing.TB) {
 	if npmInstall.err != nil {
 		t.Fatalf("%v\n%s", npmInstall.err, npmInstall.log)
 	}
-}
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // inheritedEnv is the process environment without anything that configures
@@ -260,24 +179,7 @@ func runNode(t testing.TB, env []string, args ...string) error {
 type server struct {
 	Origin string
 	done   chan struct{}
-	out    *syncBuffer
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	out    *authdtest.SyncBuffer
 }
 
 func startServer(t testing.TB, name, addr, readyPath string, env []string, dir string, argv ...string) *server {
@@ -286,7 +188,7 @@ func startServer(t testing.TB, name, addr, readyPath string, env []string, dir s
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = env
-	s := &server{Origin: "http://" + addr, done: make(chan struct{}), out: &syncBuffer{}}
+	s := &server{Origin: "http://" + addr, done: make(chan struct{}), out: &authdtest.SyncBuffer{}}
 	cmd.Stdout, cmd.Stderr = s.out, s.out
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
@@ -307,40 +209,22 @@ func startServer(t testing.TB, name, addr, readyPath string, env []string, dir s
 		}
 	})
 
-	deadline := time.Now().Add(60 * time.Second)
-	client := &http.Client{Timeout: 2 * time.Second}
-	for {
+	if err := authdtest.WaitReady(s.Origin+readyPath, s.done, 60*time.Second); err != nil {
 		select {
-		case <-s.done:
-			t.Fatalf("%s exited before it was ready: %v\n%s", name, waitErr, s.out)
+		case <-s.done: // waitErr is set
+			t.Fatalf("%s %v: %v\n%s", name, err, waitErr, s.out)
 		default:
+			t.Fatalf("%s %v\n%s", name, err, s.out)
 		}
-		res, err := client.Get(s.Origin + readyPath)
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready at %s after 60s (last: %v)\n%s", name, readyPath, describe(res, err), s.out)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-func describe(res *http.Response, err error) string {
-	if err != nil {
-		return err.Error()
-	}
-	return res.Status
+	return s
 }
 
 // startReference serves the real better-auth (js/reference-server.mjs) on db.
 func startReference(t *testing.T, db bunpg.Config, mailDir string) *server {
 	t.Helper()
 	installJS(t)
-	addr := freeAddr(t)
+	addr := authdtest.FreeAddr(t)
 	env := nodeEnv(db, "HTTP_ADDR="+addr, "MAIL_DIR="+mailDir)
 	return startServer(t, "reference better-auth", addr, "/api/auth/ok", env, jsDir(t), nodeTool(t, "node"), "reference-server.mjs")
 }
@@ -349,8 +233,8 @@ func startReference(t *testing.T, db bunpg.Config, mailDir string) *server {
 // smtpAddr; extra settings (KEY=VALUE) come last and win.
 func startAuthd(t testing.TB, db bunpg.Config, smtpAddr string, extra ...string) *server {
 	t.Helper()
-	bin := authdBinary(t)
-	addr := freeAddr(t)
+	bin := authdtest.Binary(t)
+	addr := authdtest.FreeAddr(t)
 	smtpHost, smtpPort, err := net.SplitHostPort(smtpAddr)
 	if err != nil {
 		t.Fatal(err)
