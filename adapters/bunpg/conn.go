@@ -61,11 +61,11 @@ func (c *conn) fail(err error) error {
 	return err
 }
 
-// queryRow runs query, prepared once on this connection, and scans its first
-// row into dest (*string, *bool, *time.Time or *sql.Null[string]);
-// sql.ErrNoRows when there is none. The caller holds the connection
-// exclusively (sql.Conn.Raw).
-func (c *conn) queryRow(ctx context.Context, query string, dest []any, args []driver.NamedValue) error {
+// query runs query, prepared once on this connection, and calls each with a
+// scanner for every row (into *string, *bool, *time.Time or
+// *sql.Null[string]). The caller holds the connection exclusively
+// (sql.Conn.Raw).
+func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue, width int, each func(scan func(dest ...any) error) error) error {
 	st, ok := c.stmts[query]
 	if !ok {
 		ds, err := c.PrepareContext(ctx, query)
@@ -89,22 +89,22 @@ func (c *conn) queryRow(ctx context.Context, query string, dest []any, args []dr
 		}
 		return err
 	}
-	vals := make([]driver.Value, len(dest))
-	switch err := rows.Next(vals); {
-	case err == io.EOF:
-		if err := rows.Close(); err != nil {
+	vals := make([]driver.Value, width)
+	scan := func(dest ...any) error { return assign(dest, vals) }
+	for {
+		switch err := rows.Next(vals); {
+		case err == io.EOF:
+			return rows.Close()
+		case err != nil:
+			// The rest of the reply is unread: the connection is out of step.
+			_ = c.Close()
 			return err
 		}
-		return sql.ErrNoRows
-	case err != nil:
-		// The rest of the reply is unread: the connection is out of step.
-		_ = c.Close()
-		return err
+		if err := each(scan); err != nil {
+			_ = c.Close() // rows left unread
+			return err
+		}
 	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	return assign(dest, vals)
 }
 
 // assign stores pgdriver's values (string, bool, time.Time or nil for NULL)

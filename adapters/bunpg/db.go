@@ -35,6 +35,10 @@ type Config struct {
 	MaxOpenConns int    // default 4 x GOMAXPROCS
 	DialTimeout  time.Duration
 	QueryTimeout time.Duration // deadline of every repository call
+	// SessionLookups bounds the get-session lookup queries in flight
+	// (default GOMAXPROCS, at least 2, at most MaxOpenConns); lookups
+	// arriving meanwhile are batched into the next one (see tokenLookups).
+	SessionLookups int
 }
 
 // Format prints the config without its password, whatever the verb, so that
@@ -69,6 +73,10 @@ func (c Config) withDefaults() Config {
 	if c.QueryTimeout <= 0 {
 		c.QueryTimeout = defaultQueryTimeout
 	}
+	if c.SessionLookups <= 0 {
+		c.SessionLookups = max(2, runtime.GOMAXPROCS(0))
+	}
+	c.SessionLookups = min(c.SessionLookups, c.MaxOpenConns)
 	return c
 }
 

@@ -21,23 +21,34 @@ import (
 type prepared struct {
 	db    *sql.DB
 	query string // with $1, $2... placeholders
+	width int    // columns in each row
 	tries int    // connections to try when pooled ones turn out dead
 }
 
-func newPrepared(db *bun.DB, cfg Config, query string) *prepared {
-	return &prepared{db: db.DB, query: query, tries: cfg.withDefaults().MaxOpenConns + 1}
+func newPrepared(db *bun.DB, cfg Config, query string, width int) *prepared {
+	return &prepared{db: db.DB, query: query, width: width, tries: cfg.withDefaults().MaxOpenConns + 1}
 }
 
-// queryRow scans the first row into dest (see conn.queryRow), or returns
-// sql.ErrNoRows. Inside a transaction it runs there as a plain query:
-// preparing would cost a round trip for a statement that dies with it.
-func (p *prepared) queryRow(ctx context.Context, idb bun.IDB, dest []any, args ...string) error {
+// rows calls each for every row (see conn.query). Inside a transaction the
+// query runs there as a plain one: preparing would cost a round trip for a
+// statement that dies with the transaction.
+func (p *prepared) rows(ctx context.Context, idb bun.IDB, each func(scan func(dest ...any) error) error, args ...string) error {
 	if tx, ok := idb.(bun.Tx); ok {
 		anyArgs := make([]any, len(args))
 		for i, a := range args {
 			anyArgs[i] = a
 		}
-		return tx.Tx.QueryRowContext(ctx, p.query, anyArgs...).Scan(dest...)
+		rows, err := tx.Tx.QueryContext(ctx, p.query, anyArgs...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := each(rows.Scan); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
 	}
 	named := make([]driver.NamedValue, len(args))
 	for i, a := range args {
@@ -45,23 +56,23 @@ func (p *prepared) queryRow(ctx context.Context, idb bun.IDB, dest []any, args .
 	}
 	// A connection that died with the server (a restart) fails with
 	// ErrBadConn and leaves the pool; like database/sql, try another, up to
-	// one more than the pool holds.
+	// one more than the pool holds. Nothing was delivered to each then.
 	var err error
 	for range p.tries {
-		if err = p.once(ctx, dest, named); !errors.Is(err, driver.ErrBadConn) {
+		if err = p.once(ctx, named, each); !errors.Is(err, driver.ErrBadConn) {
 			return err
 		}
 	}
 	return err
 }
 
-func (p *prepared) once(ctx context.Context, dest []any, args []driver.NamedValue) error {
+func (p *prepared) once(ctx context.Context, args []driver.NamedValue, each func(scan func(dest ...any) error) error) error {
 	c, err := p.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	return c.Raw(func(dc any) error {
-		return dc.(*conn).queryRow(ctx, p.query, dest, args)
+		return dc.(*conn).query(ctx, p.query, args, p.width, each)
 	})
 }

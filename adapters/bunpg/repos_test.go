@@ -57,7 +57,7 @@ func TestByTokenIsOnePreparedStatement(t *testing.T) {
 	}
 	var execs int
 	err := db.DB.QueryRowContext(ctx, `SELECT coalesce(sum(generic_plans + custom_plans), 0)
-		FROM pg_prepared_statements WHERE statement LIKE '%WHERE s.token = $1'`).Scan(&execs)
+		FROM pg_prepared_statements WHERE statement LIKE '%unnest($1::text[])%'`).Scan(&execs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,9 @@ package bunpg
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -13,21 +15,34 @@ import (
 // SessionRepository stores core.Session in table "session".
 type SessionRepository struct {
 	store
-	byToken *prepared
+	byTokens *prepared
+	lookups  *tokenLookups
 }
 
 var _ core.SessionRepository = (*SessionRepository)(nil)
 
 func NewSessionRepository(db *bun.DB, cfg Config) *SessionRepository {
-	return &SessionRepository{store: newStore(db, cfg), byToken: newPrepared(db, cfg, byTokenSQL)}
+	p := newPrepared(db, cfg, byTokensSQL, 14)
+	return &SessionRepository{store: newStore(db, cfg), byTokens: p, lookups: newTokenLookups(p, cfg)}
 }
 
-// byTokenSQL is get-session's lookup; its columns are scanned by ByToken in
-// this order.
-const byTokenSQL = `SELECT s.id, s.expires_at, s.created_at, s.updated_at, s.ip_address, s.user_agent, s.user_id,
+// byTokensSQL is get-session's lookup for a batch of tokens ($1, a text
+// array); scanSessionUser reads its columns in this order.
+const byTokensSQL = `SELECT s.token, s.id, s.expires_at, s.created_at, s.updated_at, s.ip_address, s.user_agent, s.user_id,
 	u.name, u.email, u.email_verified, u.image, u.created_at, u.updated_at
-FROM session AS s JOIN "user" AS u ON u.id = s.user_id
-WHERE s.token = $1`
+FROM unnest($1::text[]) AS t(token)
+JOIN session AS s ON s.token = t.token
+JOIN "user" AS u ON u.id = s.user_id`
+
+func scanSessionUser(scan func(dest ...any) error) (sessionUserRow, error) {
+	var r sessionUserRow
+	var ip, ua, image sql.Null[string]
+	err := scan(&r.s.Token, &r.s.ID, &r.s.ExpiresAt, &r.s.CreatedAt, &r.s.UpdatedAt, &ip, &ua, &r.s.UserID,
+		&r.u.Name, &r.u.Email, &r.u.EmailVerified, &image, &r.u.CreatedAt, &r.u.UpdatedAt)
+	r.u.ID = r.s.UserID
+	r.s.IPAddress, r.s.UserAgent, r.u.Image = nullPtr(ip), nullPtr(ua), nullPtr(image)
+	return r, err
+}
 
 func (r *SessionRepository) Create(ctx context.Context, s core.Session) error {
 	ctx, db, cancel := r.call(ctx)
@@ -36,22 +51,35 @@ func (r *SessionRepository) Create(ctx context.Context, s core.Session) error {
 	return mapErr(err, core.ErrSessionNotFound)
 }
 
-// ByToken is get-session's hot path: one round trip of a prepared
-// statement, session joined to user, scanned without Bun's reflection.
+// ByToken is get-session's hot path: session joined to user, one prepared
+// statement shared with the lookups running at the same moment (see
+// tokenLookups), scanned without Bun's reflection.
 func (r *SessionRepository) ByToken(ctx context.Context, token string) (core.Session, core.User, error) {
+	// No session has such a token, and Postgres would refuse the text,
+	// failing every lookup batched with it.
+	if strings.IndexByte(token, 0) >= 0 || !utf8.ValidString(token) {
+		return core.Session{}, core.User{}, core.ErrSessionNotFound
+	}
 	ctx, db, cancel := r.call(ctx)
 	defer cancel()
-	s := sessionRow{Token: token}
-	var u userRow
-	var ip, ua, image sql.Null[string]
-	err := r.byToken.queryRow(ctx, db, []any{&s.ID, &s.ExpiresAt, &s.CreatedAt, &s.UpdatedAt, &ip, &ua, &s.UserID,
-		&u.Name, &u.Email, &u.EmailVerified, &image, &u.CreatedAt, &u.UpdatedAt}, token)
+	var row sessionUserRow
+	var err error
+	if tx, ok := db.(bun.Tx); ok {
+		err = sql.ErrNoRows
+		scanErr := r.byTokens.rows(ctx, tx, func(scan func(dest ...any) error) error {
+			row, err = scanSessionUser(scan)
+			return err
+		}, textArray([]string{token}))
+		if scanErr != nil {
+			err = scanErr
+		}
+	} else {
+		row, err = r.lookups.get(ctx, token)
+	}
 	if err != nil {
 		return core.Session{}, core.User{}, mapErr(err, core.ErrSessionNotFound)
 	}
-	u.ID = s.UserID
-	s.IPAddress, s.UserAgent, u.Image = nullPtr(ip), nullPtr(ua), nullPtr(image)
-	return s.toCore(), u.toCore(), nil
+	return row.s.toCore(), row.u.toCore(), nil
 }
 
 func (r *SessionRepository) ListByUser(ctx context.Context, userID string) ([]core.Session, error) {
