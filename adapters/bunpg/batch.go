@@ -42,10 +42,10 @@ type lookup struct {
 }
 
 const (
-	waiting int32 = iota
-	taken         // in a running batch; its result will come
-	leading       // handed a slot: it runs the next batch
-	abandoned     // its caller gave up before a batch took it
+	waiting   int32 = iota
+	taken           // in a running batch; its result will come
+	leading         // handed a slot: it runs the next batch
+	abandoned       // its caller gave up before a batch took it
 )
 
 // sessionUserRow is one row of byTokensSQL.
