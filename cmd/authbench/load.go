@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -103,23 +105,22 @@ func newClient(conns int) *http.Client {
 
 // runLoad drives w against authd, sampling its RSS and the CPU split. Only
 // responses completed within the measured window count; requests still in
-// flight at its end are cancelled.
+// flight at its end are cut off.
 func runLoad(ctx context.Context, srv *authd, w workload) result {
-	client := newClient(w.conns)
-	defer client.CloseIdleConnections()
+	addr := strings.TrimPrefix(srv.origin, "http://")
 	if w.warmup > 0 {
-		phase(ctx, client, w, w.warmup)
+		phase(ctx, addr, w, w.warmup)
 	}
 	sampler := sampleRSS(srv.pid, 20*time.Millisecond)
 	before := snapCPU(srv.pid)
-	r := phase(ctx, client, w, w.dur)
+	r := phase(ctx, addr, w, w.dur)
 	r.cpu = snapCPU(srv.pid).sub(before, 0)
 	r.peakRSS = sampler.stop()
 	_, r.hwm, _ = procMemory(srv.pid)
 	return r
 }
 
-func phase(ctx context.Context, client *http.Client, w workload, d time.Duration) result {
+func phase(ctx context.Context, addr string, w workload, d time.Duration) result {
 	pctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	start := time.Now()
@@ -130,7 +131,9 @@ func phase(ctx context.Context, client *http.Client, w workload, d time.Duration
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			worker(pctx, client, w, k, end, &parts[k])
+			c := &keepAlive{addr: addr}
+			defer c.close()
+			worker(pctx, c, w, k, end, &parts[k])
 		}()
 	}
 	wg.Wait()
@@ -151,7 +154,58 @@ func phase(ctx context.Context, client *http.Client, w workload, d time.Duration
 	return r
 }
 
-func worker(ctx context.Context, client *http.Client, w workload, k int, end time.Time, r *result) {
+// keepAlive is one worker's HTTP/1.1 connection, driven inline. net/http's
+// Transport runs two goroutines per connection and hands every request
+// between them, which made this load generator cost the machine it shares
+// with authd half a core more than wrk does for the same get-session rate.
+type keepAlive struct {
+	addr string
+	c    net.Conn
+	br   *bufio.Reader
+	bw   *bufio.Writer
+}
+
+func (k *keepAlive) close() {
+	if k.c != nil {
+		k.c.Close()
+		k.c = nil
+	}
+}
+
+// do sends req and reads the whole response into body; the connection is
+// dropped on any error, and redialled by the next call.
+func (k *keepAlive) do(req *http.Request, deadline time.Time, body *bytes.Buffer) (int, string, error) {
+	if k.c == nil {
+		c, err := net.DialTimeout("tcp", k.addr, 5*time.Second)
+		if err != nil {
+			return 0, "", err
+		}
+		k.c, k.br, k.bw = c, bufio.NewReaderSize(c, 16<<10), bufio.NewWriterSize(c, 4<<10)
+	}
+	_ = k.c.SetDeadline(deadline)
+	if err := req.Write(k.bw); err != nil {
+		k.close()
+		return 0, "", err
+	}
+	if err := k.bw.Flush(); err != nil {
+		k.close()
+		return 0, "", err
+	}
+	resp, err := http.ReadResponse(k.br, req)
+	if err != nil {
+		k.close()
+		return 0, "", err
+	}
+	body.Reset()
+	_, err = body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.Close {
+		k.close()
+	}
+	return resp.StatusCode, resp.Status, err
+}
+
+func worker(ctx context.Context, c *keepAlive, w workload, k int, end time.Time, r *result) {
 	r.causes = map[string]int{}
 	var body bytes.Buffer
 	fail := func(cause, detail string) {
@@ -161,23 +215,10 @@ func worker(ctx context.Context, client *http.Client, w workload, k int, end tim
 			r.firstErr = detail
 		}
 	}
-	for i := 0; ctx.Err() == nil; i++ {
-		req := w.build(k, i).WithContext(ctx)
+	for i := 0; ctx.Err() == nil && time.Now().Before(end); i++ {
+		req := w.build(k, i)
 		t0 := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			fail("transport", err.Error())
-			// A refused connection fails in microseconds; without a pause a
-			// dead server would be hammered by a spinning loop.
-			time.Sleep(10 * time.Millisecond)
-			continue
-		}
-		body.Reset()
-		_, err = body.ReadFrom(resp.Body)
-		resp.Body.Close()
+		code, status, err := c.do(req, end, &body)
 		done := time.Now()
 		if done.After(end) || ctx.Err() != nil {
 			return
@@ -185,8 +226,11 @@ func worker(ctx context.Context, client *http.Client, w workload, k int, end tim
 		switch {
 		case err != nil:
 			fail("transport", err.Error())
-		case resp.StatusCode < 200 || resp.StatusCode > 299:
-			fail(strconv.Itoa(resp.StatusCode), fmt.Sprintf("%s: %.200s", resp.Status, body.String()))
+			// A refused connection fails in microseconds; without a pause a
+			// dead server would be hammered by a spinning loop.
+			time.Sleep(10 * time.Millisecond)
+		case code < 200 || code > 299:
+			fail(strconv.Itoa(code), fmt.Sprintf("%s: %.200s", status, body.String()))
 		case w.check != nil:
 			if err := w.check(body.Bytes()); err != nil {
 				fail("bad 2xx", fmt.Sprintf("%v: %.200s", err, body.String()))
