@@ -94,8 +94,7 @@ func (b *tokenLookups) lead(ctx context.Context, l *lookup) {
 	batch := []*lookup{l}
 	b.mu.Lock()
 	for len(b.pending) > 0 && len(batch) < maxBatch {
-		next := b.pending[0]
-		b.pending = b.pending[1:]
+		next := b.pop()
 		if next.state.CompareAndSwap(waiting, taken) {
 			batch = append(batch, next)
 		}
@@ -110,14 +109,21 @@ func (b *tokenLookups) lead(ctx context.Context, l *lookup) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for len(b.pending) > 0 {
-		next := b.pending[0]
-		b.pending = b.pending[1:]
+		next := b.pop()
 		if next.state.CompareAndSwap(waiting, leading) {
 			next.wake <- struct{}{}
 			return
 		}
 	}
 	b.inflight--
+}
+
+// pop takes the oldest waiter off the queue; b.mu is held.
+func (b *tokenLookups) pop() *lookup {
+	next := b.pending[0]
+	b.pending[0] = nil // the backing array must not keep answered lookups alive
+	b.pending = b.pending[1:]
+	return next
 }
 
 // run fills in every lookup of batch. It runs until the latest deadline

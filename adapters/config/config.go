@@ -61,15 +61,18 @@ type HTTP struct {
 
 // DB holds the Postgres connection settings.
 type DB struct {
-	Host         string        `koanf:"host"`
-	Port         int           `koanf:"port"`
-	Name         string        `koanf:"name"`
-	User         string        `koanf:"user"`
-	Password     Secret        `koanf:"password"`
-	SSLMode      string        `koanf:"sslmode"` // disable | require | verify-full
-	MaxOpenConns int           `koanf:"max_open_conns"`
-	QueryTimeout time.Duration `koanf:"query_timeout"`
-	DialTimeout  time.Duration `koanf:"dial_timeout"`
+	Host         string `koanf:"host"`
+	Port         int    `koanf:"port"`
+	Name         string `koanf:"name"`
+	User         string `koanf:"user"`
+	Password     Secret `koanf:"password"`
+	SSLMode      string `koanf:"sslmode"` // disable | require | verify-full
+	MaxOpenConns int    `koanf:"max_open_conns"`
+	// SessionLookups bounds get-session's lookup queries in flight; 0 = auto
+	// (GOMAXPROCS, at least 2). Lookups arriving meanwhile share the next one.
+	SessionLookups int           `koanf:"session_lookups"`
+	QueryTimeout   time.Duration `koanf:"query_timeout"`
+	DialTimeout    time.Duration `koanf:"dial_timeout"`
 }
 
 // SMTP holds the outgoing mail settings; with no Host, mails are logged.
@@ -104,6 +107,7 @@ func defaults() map[string]any {
 		"db.user":                                "postgres",
 		"db.sslmode":                             "disable",
 		"db.max_open_conns":                      4 * runtime.GOMAXPROCS(0),
+		"db.session_lookups":                     0,
 		"db.query_timeout":                       "3s",
 		"db.dial_timeout":                        "5s",
 		"smtp.port":                              587,

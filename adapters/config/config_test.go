@@ -74,6 +74,7 @@ func TestDefaults(t *testing.T) {
 		{"db.user", c.DB.User, "postgres"},
 		{"db.sslmode", c.DB.SSLMode, "disable"},
 		{"db.max_open_conns", c.DB.MaxOpenConns, 4 * runtime.GOMAXPROCS(0)},
+		{"db.session_lookups", c.DB.SessionLookups, 0},
 		{"db.query_timeout", c.DB.QueryTimeout, 3 * time.Second},
 		{"db.dial_timeout", c.DB.DialTimeout, 5 * time.Second},
 		{"smtp.host", c.SMTP.Host, ""},
@@ -99,7 +100,7 @@ func TestEnvironmentNames(t *testing.T) {
 		"HTTP_ADDR=:9000", "HTTP_BODY_LIMIT=1024", "HTTP_READ_TIMEOUT=1s", "HTTP_WRITE_TIMEOUT=2s",
 		"HTTP_IDLE_TIMEOUT=3s", "HTTP_SHUTDOWN_TIMEOUT=4s",
 		"DB_HOST=db", "DB_PORT=6543", "DB_NAME=n", "DB_USER=u", "DB_PASSWORD=pw", "DB_SSLMODE=verify-full",
-		"DB_MAX_OPEN_CONNS=7", "DB_QUERY_TIMEOUT=250ms", "DB_DIAL_TIMEOUT=2s",
+		"DB_MAX_OPEN_CONNS=7", "DB_SESSION_LOOKUPS=3", "DB_QUERY_TIMEOUT=250ms", "DB_DIAL_TIMEOUT=2s",
 		"SMTP_HOST=mail", "SMTP_PORT=25", "SMTP_USERNAME=mu", "SMTP_PASSWORD=mp", "SMTP_FROM=x@example.com",
 		// Platforms set variables of their own; they must not break start-up.
 		"PATH=/bin", "APP_UNKNOWN=1", "AUTH=1", "KUBERNETES_SERVICE_HOST=10.0.0.1",
@@ -120,7 +121,7 @@ func TestEnvironmentNames(t *testing.T) {
 		HTTP: config.HTTP{Addr: ":9000", BodyLimit: 1024, ReadTimeout: time.Second, WriteTimeout: 2 * time.Second,
 			IdleTimeout: 3 * time.Second, ShutdownTimeout: 4 * time.Second},
 		DB: config.DB{Host: "db", Port: 6543, Name: "n", User: "u", Password: "pw", SSLMode: "verify-full",
-			MaxOpenConns: 7, QueryTimeout: 250 * time.Millisecond, DialTimeout: 2 * time.Second},
+			MaxOpenConns: 7, SessionLookups: 3, QueryTimeout: 250 * time.Millisecond, DialTimeout: 2 * time.Second},
 		SMTP: config.SMTP{Host: "mail", Port: 25, Username: "mu", Password: "mp", From: "x@example.com"},
 	}
 	// Compare by JSON with secrets revealed, so that every field is covered.
@@ -168,6 +169,7 @@ func TestValidate(t *testing.T) {
 		{"bad trusted proxy", validEnv("AUTH_TRUSTED_PROXIES=10.0.0.0/33"), []string{"AUTH_TRUSTED_PROXIES"}},
 		{"bad env", validEnv("APP_ENV=staging"), []string{"APP_ENV must be one of"}},
 		{"bad rate limit storage", validEnv("AUTH_RATE_LIMIT_STORAGE=redis"), []string{"AUTH_RATE_LIMIT_STORAGE must be memory or database"}},
+		{"session lookups above the pool", validEnv("DB_MAX_OPEN_CONNS=2", "DB_SESSION_LOOKUPS=3"), []string{"DB_SESSION_LOOKUPS must be 0 (auto) or between 1 and DB_MAX_OPEN_CONNS"}},
 		{"fractional cookie cache age", validEnv("AUTH_COOKIE_CACHE_MAX_AGE=1500ms"), []string{"AUTH_COOKIE_CACHE_MAX_AGE must be 0 (off) or whole seconds"}},
 		{"negative cookie cache age", validEnv("AUTH_COOKIE_CACHE_MAX_AGE=-5s"), []string{"AUTH_COOKIE_CACHE_MAX_AGE must be 0 (off) or whole seconds"}},
 		{"production over http", validEnv("APP_ENV=production"), []string{"AUTH_BASE_URL must use https when APP_ENV is production"}},
@@ -303,7 +305,7 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"AUTH_RATE_LIMIT_ENABLED", "AUTH_RATE_LIMIT_STORAGE", "AUTH_REVOKE_SESSIONS_ON_PASSWORD_RESET", "AUTH_TRUSTED_PROXIES",
 		"AUTH_COOKIE_CACHE_MAX_AGE", "AUTH_COOKIE_CACHE_VERSION",
 		"HTTP_ADDR", "HTTP_BODY_LIMIT", "HTTP_READ_TIMEOUT", "HTTP_WRITE_TIMEOUT", "HTTP_IDLE_TIMEOUT", "HTTP_SHUTDOWN_TIMEOUT",
-		"DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DB_SSLMODE", "DB_MAX_OPEN_CONNS", "DB_QUERY_TIMEOUT", "DB_DIAL_TIMEOUT",
+		"DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DB_SSLMODE", "DB_MAX_OPEN_CONNS", "DB_SESSION_LOOKUPS", "DB_QUERY_TIMEOUT", "DB_DIAL_TIMEOUT",
 		"SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_FROM",
 	}
 	var got []string
@@ -333,7 +335,7 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"AUTH_COOKIE_CACHE_MAX_AGE": "5m", "AUTH_COOKIE_CACHE_VERSION": "2",
 		"HTTP_ADDR": ":1", "HTTP_BODY_LIMIT": "1", "HTTP_READ_TIMEOUT": "1s", "HTTP_WRITE_TIMEOUT": "1s",
 		"HTTP_IDLE_TIMEOUT": "1s", "HTTP_SHUTDOWN_TIMEOUT": "1s", "DB_HOST": "h", "DB_PORT": "1", "DB_NAME": "n",
-		"DB_USER": "u", "DB_PASSWORD": "p", "DB_SSLMODE": "require", "DB_MAX_OPEN_CONNS": "1", "DB_QUERY_TIMEOUT": "1s",
+		"DB_USER": "u", "DB_PASSWORD": "p", "DB_SSLMODE": "require", "DB_MAX_OPEN_CONNS": "1", "DB_SESSION_LOOKUPS": "1", "DB_QUERY_TIMEOUT": "1s",
 		"DB_DIAL_TIMEOUT": "1s", "SMTP_HOST": "m", "SMTP_PORT": "1", "SMTP_USERNAME": "u", "SMTP_PASSWORD": "p",
 		"SMTP_FROM": "a@b.cd",
 	}

@@ -97,6 +97,9 @@ func (c Config) Validate() error {
 	if c.DB.MaxOpenConns <= 0 {
 		add("DB_MAX_OPEN_CONNS must be positive")
 	}
+	if c.DB.SessionLookups < 0 || c.DB.SessionLookups > c.DB.MaxOpenConns {
+		add("DB_SESSION_LOOKUPS must be 0 (auto) or between 1 and DB_MAX_OPEN_CONNS (got %d)", c.DB.SessionLookups)
+	}
 	positive(add, "DB_QUERY_TIMEOUT", c.DB.QueryTimeout)
 	positive(add, "DB_DIAL_TIMEOUT", c.DB.DialTimeout)
 
