@@ -240,3 +240,21 @@ func TestCookieCache_ChunksLongSessions(t *testing.T) {
 		t.Fatalf("new cache %q", c)
 	}
 }
+
+// A revoked session still shows in get-session while its cache lasts (as in
+// better-auth), but cannot act: session routes read the database.
+func TestCookieCache_RevokedSessionCannotAct(t *testing.T) {
+	h := cacheHarness(t)
+	_, jar := h.signIn(h.signUpEmail("revoked@example.com"))
+	_, other := h.signIn("revoked@example.com")
+	wantStatus(t, h.post("/revoke-other-sessions", `{}`, "Cookie", other), 200)
+
+	wantStatus(t, h.get("/get-session", "Cookie", jar), 200)
+	if r := h.get("/get-session", "Cookie", jar); r.body == "null" {
+		t.Fatal("the cache did not answer for the revoked session")
+	}
+	wantError(t, h.post("/update-user", `{"name":"Mallory"}`, "Cookie", jar), 401, "UNAUTHORIZED", "Unauthorized")
+	wantError(t, h.get("/list-sessions", "Cookie", jar), 401, "UNAUTHORIZED", "Unauthorized")
+	r := h.get("/get-session?disableCookieCache=true", "Cookie", jar)
+	wantBody(t, r, 200, "null")
+}
