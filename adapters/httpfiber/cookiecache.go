@@ -70,7 +70,7 @@ func (s *server) sessionDataMAC(data []byte, expiresAt int64) []byte {
 	msg = strconv.AppendInt(msg, expiresAt, 10)
 	msg = append(msg, '}')
 	var sum [sha256.Size]byte
-	mac := s.cookies.mac(sum[:0], string(msg))
+	mac := s.cookies.mac(sum[:0], msg)
 	return b64url.AppendEncode(nil, mac)
 }
 
@@ -196,10 +196,11 @@ func (s *server) readSessionData(header string) (string, bool) {
 		v string
 	}
 	var chunks []chunk
-	forEachCookie(header, func(n, v string) {
-		if i, ok := chunkIndex(name, n); ok && len(chunks) < maxCookieChunks {
-			chunks = append(chunks, chunk{i, v})
+	eachCookie(header, func(n, raw string) bool {
+		if i, ok := chunkIndex(name, n); ok {
+			chunks = append(chunks, chunk{i, cookieText(raw)})
 		}
+		return len(chunks) < maxCookieChunks
 	})
 	if len(chunks) == 0 {
 		return "", false
@@ -222,10 +223,11 @@ func (s *server) readSessionData(header string) (string, bool) {
 func (s *server) sessionDataNames(header string) []string {
 	name := s.cookies.name(cookieSessionData)
 	var names []string
-	forEachCookie(header, func(n, _ string) {
+	eachCookie(header, func(n, _ string) bool {
 		if _, ok := chunkIndex(name, n); ok || n == name {
 			names = append(names, n)
 		}
+		return true
 	})
 	return names
 }
@@ -243,17 +245,6 @@ func chunkIndex(name, n string) (int, bool) {
 	return i, true
 }
 
-// forEachCookie calls fn with each name and raw value of a Cookie header.
-func forEachCookie(header string, fn func(name, value string)) {
-	for part := range strings.SplitSeq(header, ";") {
-		name, value, ok := strings.Cut(part, "=")
-		if !ok {
-			continue
-		}
-		fn(strings.TrimSpace(name), strings.TrimSpace(value))
-	}
-}
-
 // setCookieCache is better-auth's setCookieCache: it writes v into
 // session_data (chunked when too long for one cookie) and expires chunks of
 // an earlier, longer value. A "don't remember" session gets a browser-session
@@ -269,29 +260,29 @@ func (s *server) setCookieCache(c *fiber.Ctx, v core.SessionView, dontRemember b
 	}
 	value := s.encodeSessionData(v, now, now.Add(age))
 
-	s.expireSessionData(c)
+	s.expireSessionData(c, string(c.Request().Header.Peek(fiber.HeaderCookie)))
 	name := s.cookies.name(cookieSessionData)
 	size := maxCookieSize - len(s.cookies.setCookie(name+".99", "", maxAge))
 	if len(value) <= size {
 		s.putCookie(c, cookieSessionData, value, maxAge)
 		return
 	}
-	n := (len(value) + size - 1) / size
-	if size <= 0 || n > maxCookieChunks {
+	if size <= 0 || (len(value)+size-1)/size > maxCookieChunks {
 		s.log.LogAttrs(c.UserContext(), slog.LevelWarn, "session too large for the cookie cache; not cached",
 			slog.Int("bytes", len(value)))
 		return
 	}
-	for i := range n {
+	for i := 0; i*size < len(value); i++ {
 		s.putCookie(c, cookieSessionData+"."+strconv.Itoa(i), value[i*size:min((i+1)*size, len(value))], maxAge)
 	}
 }
 
-// expireSessionData expires every session_data cookie and chunk the request
-// carries; a value written after it replaces the expiry of its own name.
-func (s *server) expireSessionData(c *fiber.Ctx) {
+// expireSessionData expires every session_data cookie and chunk the request's
+// Cookie header carries; a value written after it replaces the expiry of
+// its own name.
+func (s *server) expireSessionData(c *fiber.Ctx, header string) {
 	h := &c.Response().Header
-	for _, n := range s.sessionDataNames(string(c.Request().Header.Peek(fiber.HeaderCookie))) {
+	for _, n := range s.sessionDataNames(header) {
 		h.DelCookie(n)
 		h.Add(fiber.HeaderSetCookie, s.cookies.setCookie(n, "", 0))
 	}

@@ -38,10 +38,10 @@ func newCookieCodec(secret []byte, secure bool) cookieCodec {
 }
 
 // mac appends the HMAC-SHA256 of v under the secret to dst.
-func (cc cookieCodec) mac(dst []byte, v string) []byte {
+func (cc cookieCodec) mac(dst, v []byte) []byte {
 	m := cc.macs.Get().(hash.Hash)
 	m.Reset()
-	m.Write([]byte(v))
+	m.Write(v)
 	dst = m.Sum(dst)
 	cc.macs.Put(m)
 	return dst
@@ -62,7 +62,7 @@ func (cc cookieCodec) sign(v string) string {
 
 func (cc cookieCodec) signature(v string) string {
 	var sum [sha256.Size]byte
-	return base64.StdEncoding.EncodeToString(cc.mac(sum[:0], v))
+	return base64.StdEncoding.EncodeToString(cc.mac(sum[:0], []byte(v)))
 }
 
 // signedCookie is the outcome of reading one signed cookie.
@@ -94,7 +94,7 @@ func (cc cookieCodec) readSigned(header, name string) (string, signedCookie) {
 	// MAC accepts exactly one spelling of it (no non-zero padding bits).
 	var sum [sha256.Size]byte
 	var want, got [sigLen]byte
-	base64.StdEncoding.Encode(want[:], cc.mac(sum[:0], value))
+	base64.StdEncoding.Encode(want[:], cc.mac(sum[:0], []byte(value)))
 	copy(got[:], sig)
 	if subtle.ConstantTimeCompare(want[:], got[:]) != 1 {
 		return "", cookieBadSig
@@ -106,14 +106,26 @@ func (cc cookieCodec) readSigned(header, name string) (string, signedCookie) {
 const sigLen = 44
 
 // cookieValue parses a Cookie header as better-call's parseCookies does: the
-// first occurrence of a name wins, a leading double quote strips the first
-// and last characters, and the value is percent-decoded only if it contains
-// "%" (kept raw when that fails). The result may share header's memory.
-func cookieValue(header, name string) (string, bool) {
+// first occurrence of a name wins (see eachCookie and cookieText). The result
+// may share header's memory.
+func cookieValue(header, name string) (v string, found bool) {
+	eachCookie(header, func(n, raw string) bool {
+		if n != name {
+			return true
+		}
+		v, found = cookieText(raw), true
+		return false
+	})
+	return v, found
+}
+
+// eachCookie calls fn with the name and raw value of each cookie in a Cookie
+// header, split as better-call splits it, until fn returns false.
+func eachCookie(header string, fn func(name, raw string) bool) {
 	for i := 0; i < len(header); {
 		eq := strings.IndexByte(header[i:], '=')
 		if eq < 0 {
-			return "", false
+			return
 		}
 		eq += i
 		end := strings.IndexByte(header[i:], ';')
@@ -126,23 +138,29 @@ func cookieValue(header, name string) (string, bool) {
 				continue
 			}
 		}
-		if strings.TrimSpace(header[i:eq]) == name {
-			v := strings.TrimSpace(header[eq+1 : end])
-			if strings.HasPrefix(v, `"`) {
-				if len(v) >= 2 {
-					v = v[1 : len(v)-1]
-				} else {
-					v = ""
-				}
-			}
-			if d, ok := decodeURIComponent(v); ok {
-				v = d
-			}
-			return v, true
+		if !fn(strings.TrimSpace(header[i:eq]), header[eq+1:end]) {
+			return
 		}
 		i = end + 1
 	}
-	return "", false
+}
+
+// cookieText is a raw cookie value as better-call reads it: trimmed, a
+// leading double quote strips the first and last characters, and it is
+// percent-decoded only if it contains "%" (kept raw when that fails).
+func cookieText(raw string) string {
+	v := strings.TrimSpace(raw)
+	if strings.HasPrefix(v, `"`) {
+		if len(v) >= 2 {
+			v = v[1 : len(v)-1]
+		} else {
+			v = ""
+		}
+	}
+	if d, ok := decodeURIComponent(v); ok {
+		v = d
+	}
+	return v
 }
 
 // setCookie serialises one Set-Cookie value with better-call's attribute

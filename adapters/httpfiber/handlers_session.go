@@ -19,14 +19,14 @@ func (s *server) getSession(c *fiber.Ctx, r *request) error {
 	noStore(c)
 	cacheOn := s.o.CookieCacheMaxAge > 0
 	if !cacheOn {
-		s.expireSessionData(c)
+		s.expireSessionData(c, r.cookie.header)
 	}
 	if !r.cookie.verified {
 		return sendJSON(c, []byte("null"))
 	}
 	// better-auth coerces the flags: any non-empty value means true.
 	if cacheOn && !truthy(r.query["disableCookieCache"]) {
-		if raw, ok := s.readSessionData(string(c.Request().Header.Peek(fiber.HeaderCookie))); ok {
+		if raw, ok := s.readSessionData(r.cookie.header); ok {
 			if v, ok := s.decodeSessionData(raw, r.cookie.token, s.clock.Now()); ok {
 				return sendJSON(c, sessionViewJSON(v))
 			}

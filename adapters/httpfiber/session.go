@@ -11,6 +11,7 @@ import (
 
 // cookieState is what the request's cookies say about the session.
 type cookieState struct {
+	header       string // the Cookie header, for readers of other cookies
 	token        string // the verified session token, "" otherwise
 	verified     bool
 	dontRemember bool // a valid signed dont_remember cookie is present
@@ -21,8 +22,8 @@ func (s *server) readCookies(c *fiber.Ctx) cookieState {
 	if len(h) == 0 {
 		return cookieState{}
 	}
-	header := string(h)
-	var cs cookieState
+	cs := cookieState{header: string(h)}
+	header := cs.header
 	if tok, st := s.cookies.readSigned(header, s.cookies.name(cookieSessionToken)); st == cookieVerified {
 		cs.token, cs.verified = tok, true
 	}
@@ -78,7 +79,7 @@ func (s *server) setSessionCookie(c *fiber.Ctx, v core.SessionView, dontRemember
 // expireSessionCookies is better-auth's deleteSessionCookie.
 func (s *server) expireSessionCookies(c *fiber.Ctx) {
 	s.putCookie(c, cookieSessionToken, "", 0)
-	s.expireSessionData(c)
+	s.expireSessionData(c, string(c.Request().Header.Peek(fiber.HeaderCookie)))
 	s.putCookie(c, cookieSessionData, "", 0)
 	s.putCookie(c, cookieDontRemember, "", 0)
 }
