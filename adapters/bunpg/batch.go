@@ -66,7 +66,6 @@ func (b *tokenLookups) get(ctx context.Context, token string) (sessionUserRow, e
 	b.mu.Lock()
 	if b.inflight < b.maxInflight {
 		b.inflight++
-		l.state.Store(leading)
 		b.mu.Unlock()
 		b.lead(ctx, l)
 		return l.row, l.err

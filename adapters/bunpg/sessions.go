@@ -65,13 +65,14 @@ func (r *SessionRepository) ByToken(ctx context.Context, token string) (core.Ses
 	var row sessionUserRow
 	var err error
 	if tx, ok := db.(bun.Tx); ok {
-		err = sql.ErrNoRows
-		scanErr := r.byTokens.rows(ctx, tx, func(scan func(dest ...any) error) error {
-			row, err = scanSessionUser(scan)
-			return err
+		found := false
+		err = r.byTokens.rows(ctx, tx, func(scan func(dest ...any) error) (scanErr error) {
+			row, scanErr = scanSessionUser(scan)
+			found = true
+			return scanErr
 		}, textArray([]string{token}))
-		if scanErr != nil {
-			err = scanErr
+		if err == nil && !found {
+			err = sql.ErrNoRows
 		}
 	} else {
 		row, err = r.lookups.get(ctx, token)

@@ -45,13 +45,8 @@ func lockInTx(ctx context.Context, q *bun.SelectQuery) *bun.SelectQuery {
 
 // call bounds one repository call: a caller may pass a context that is never
 // cancelled, and a stuck database must turn into a prompt ErrUnavailable
-// rather than a pile of hung requests. A caller whose own deadline comes
-// first (an HTTP request's) is bound already, and a second timer per query
-// would be pure cost on the hot path.
+// rather than a pile of hung requests.
 func (s store) call(ctx context.Context) (context.Context, bun.IDB, context.CancelFunc) {
-	if d, ok := ctx.Deadline(); ok && time.Until(d) <= s.timeout {
-		return ctx, s.idb(ctx), func() {}
-	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	return ctx, s.idb(ctx), cancel
 }
