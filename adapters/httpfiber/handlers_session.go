@@ -79,15 +79,7 @@ func (s *server) listSessions(c *fiber.Ctx, r *request) error {
 	if err != nil {
 		return err
 	}
-	w := &jw{b: make([]byte, 0, 64+300*len(sessions))}
-	w.raw("[")
-	for i, ss := range sessions {
-		if i > 0 {
-			w.raw(",")
-		}
-		w.session(ss)
-	}
-	return sendJSON(c, w.raw("]").b)
+	return sendJSON(c, jsonArray(sessions, 300, (*jw).session))
 }
 
 // POST /revoke-session: always {"status":true}; revoking the caller's own

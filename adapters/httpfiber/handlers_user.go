@@ -127,13 +127,5 @@ func (s *server) listAccounts(c *fiber.Ctx, r *request) error {
 	if err != nil {
 		return err
 	}
-	w := &jw{b: make([]byte, 0, 64+256*len(accounts))}
-	w.raw("[")
-	for i, a := range accounts {
-		if i > 0 {
-			w.raw(",")
-		}
-		w.account(a)
-	}
-	return sendJSON(c, w.raw("]").b)
+	return sendJSON(c, jsonArray(accounts, 256, (*jw).account))
 }

@@ -89,6 +89,20 @@ func (w *jw) date(t time.Time) *jw {
 	return w
 }
 
+// jsonArray writes items as a JSON array, each by write; per is a guess of
+// an item's size.
+func jsonArray[T any](items []T, per int, write func(*jw, T) *jw) []byte {
+	w := &jw{b: make([]byte, 0, 2+per*len(items))}
+	w.raw("[")
+	for i, it := range items {
+		if i > 0 {
+			w.raw(",")
+		}
+		write(w, it)
+	}
+	return w.raw("]").b
+}
+
 func (w *jw) int(n int) *jw { w.b = strconv.AppendInt(w.b, int64(n), 10); return w }
 
 // user writes better-auth's User object (wire spec §3).
