@@ -1,4 +1,9 @@
-package bunpg
+// Package pgconn is bunpg's layer under database/sql: pgdriver connections
+// that stay in step after a failed prepared statement (Connector), queries
+// prepared once per connection and run on the driver connection itself
+// (Query), and concurrent lookups answered by shared queries (Lookups). The
+// repositories in bunpg build on it; nothing here knows authd's tables.
+package pgconn
 
 import (
 	"context"
@@ -12,16 +17,16 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 )
 
-// connector hands out pgdriver connections whose prepared statements close
+// Connector hands out pgdriver connections whose prepared statements close
 // their connection when they fail on the client side. pgdriver does that for
 // simple-protocol queries but not for a prepared statement's Bind/Execute: a
 // statement abandoned at its deadline (say, behind a table lock) leaves its
 // reply in the socket, and the pool would hand the connection on so that the
 // next query reads that stale reply ("unexpected message"). A closed
 // connection reports itself invalid and database/sql drops it.
-type connector struct{ *pgdriver.Connector }
+type Connector struct{ *pgdriver.Connector }
 
-func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
+func (c Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	cn, err := c.Connector.Connect(ctx)
 	if err != nil {
 		return nil, err
@@ -33,7 +38,7 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 // every optional interface it implements (QueryerContext, Validator, ...).
 type conn struct {
 	*pgdriver.Conn
-	// stmts are the statements prepared on this connection by queryRow,
+	// stmts are the statements prepared on this connection by Query,
 	// by query text; they die with it.
 	stmts map[string]*stmt
 }
@@ -127,10 +132,10 @@ func assign(dest []any, vals []driver.Value) error {
 				d.Valid = ok
 			}
 		default:
-			return fmt.Errorf("bunpg: cannot scan column %d into %T", i, d)
+			return fmt.Errorf("pgconn: cannot scan column %d into %T", i, d)
 		}
 		if !ok {
-			return fmt.Errorf("bunpg: cannot scan column %d (%T) into %T", i, v, d)
+			return fmt.Errorf("pgconn: cannot scan column %d (%T) into %T", i, v, d)
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package bunpg
+package pgconn
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// tokenLookups answers concurrent get-session lookups with shared queries:
-// at most Config.SessionLookups queries run at once, lookups arriving
+// Lookups answers concurrent lookups by key (get-session's, by token) with
+// shared queries: at most maxInflight queries run at once, lookups arriving
 // meanwhile queue, and the next query takes all of them (up to maxBatch).
 // Under load that saves a round trip, a statement execution and two system
 // calls per lookup, which is most of what a lookup costs: on the 2-core
@@ -21,23 +21,24 @@ import (
 // There is no goroutine of its own: the caller that finds a free slot leads
 // a batch, and on finishing hands the slot to the oldest waiter, which leads
 // the next batch with everything queued by then.
-type tokenLookups struct {
-	p           *prepared
+type Lookups[R any] struct {
+	p           *Query
+	scan        func(scan func(dest ...any) error) (key string, row R, err error)
 	maxInflight int
 
 	mu       sync.Mutex
-	inflight int       // batches running
-	pending  []*lookup // waiting for a slot, oldest first
+	inflight int          // batches running
+	pending  []*lookup[R] // waiting for a slot, oldest first
 }
 
 const maxBatch = 64
 
-type lookup struct {
-	token    string
+type lookup[R any] struct {
+	key      string
 	deadline time.Time
 	state    atomic.Int32
 	wake     chan struct{} // one signal: result ready, or lead
-	row      sessionUserRow
+	row      R
 	err      error
 }
 
@@ -48,19 +49,15 @@ const (
 	abandoned       // its caller gave up before a batch took it
 )
 
-// sessionUserRow is one row of byTokensSQL.
-type sessionUserRow struct {
-	s sessionRow
-	u userRow
+// NewLookups answers lookups with p, whose one argument is a text array of
+// keys (see TextArray); scan reads a row and the key it answers.
+func NewLookups[R any](p *Query, maxInflight int, scan func(scan func(dest ...any) error) (key string, row R, err error)) *Lookups[R] {
+	return &Lookups[R]{p: p, scan: scan, maxInflight: maxInflight}
 }
 
-func newTokenLookups(p *prepared, cfg Config) *tokenLookups {
-	return &tokenLookups{p: p, maxInflight: cfg.withDefaults().SessionLookups}
-}
-
-// get returns the session with token joined to its user, or sql.ErrNoRows.
-func (b *tokenLookups) get(ctx context.Context, token string) (sessionUserRow, error) {
-	l := &lookup{token: token, wake: make(chan struct{}, 1)}
+// Get returns the row for key, or sql.ErrNoRows.
+func (b *Lookups[R]) Get(ctx context.Context, key string) (R, error) {
+	l := &lookup[R]{key: key, wake: make(chan struct{}, 1)}
 	l.deadline, _ = ctx.Deadline()
 
 	b.mu.Lock()
@@ -77,7 +74,8 @@ func (b *tokenLookups) get(ctx context.Context, token string) (sessionUserRow, e
 	case <-l.wake:
 	case <-ctx.Done():
 		if l.state.CompareAndSwap(waiting, abandoned) {
-			return sessionUserRow{}, ctx.Err()
+			var zero R
+			return zero, ctx.Err()
 		}
 		<-l.wake // taken or made leader just now: it will be signalled
 	}
@@ -89,8 +87,8 @@ func (b *tokenLookups) get(ctx context.Context, token string) (sessionUserRow, e
 
 // lead runs one batch, l's own lookup and what is queued, then passes the
 // slot on.
-func (b *tokenLookups) lead(ctx context.Context, l *lookup) {
-	batch := []*lookup{l}
+func (b *Lookups[R]) lead(ctx context.Context, l *lookup[R]) {
+	batch := []*lookup[R]{l}
 	b.mu.Lock()
 	for len(b.pending) > 0 && len(batch) < maxBatch {
 		next := b.pop()
@@ -118,7 +116,7 @@ func (b *tokenLookups) lead(ctx context.Context, l *lookup) {
 }
 
 // pop takes the oldest waiter off the queue; b.mu is held.
-func (b *tokenLookups) pop() *lookup {
+func (b *Lookups[R]) pop() *lookup[R] {
 	next := b.pending[0]
 	b.pending[0] = nil // the backing array must not keep answered lookups alive
 	b.pending = b.pending[1:]
@@ -128,18 +126,18 @@ func (b *tokenLookups) pop() *lookup {
 // run fills in every lookup of batch. It runs until the latest deadline
 // among them (all are bounded by QueryTimeout), so a lookup that joined late
 // is not cut short by the leader's.
-func (b *tokenLookups) run(ctx context.Context, batch []*lookup) {
+func (b *Lookups[R]) run(ctx context.Context, batch []*lookup[R]) {
 	deadline := batch[0].deadline
-	byToken := make(map[string][]*lookup, len(batch))
-	tokens := make([]string, 0, len(batch))
+	byKey := make(map[string][]*lookup[R], len(batch))
+	keys := make([]string, 0, len(batch))
 	for _, m := range batch {
 		if m.deadline.After(deadline) {
 			deadline = m.deadline
 		}
-		if _, dup := byToken[m.token]; !dup {
-			tokens = append(tokens, m.token)
+		if _, dup := byKey[m.key]; !dup {
+			keys = append(keys, m.key)
 		}
-		byToken[m.token] = append(byToken[m.token], m)
+		byKey[m.key] = append(byKey[m.key], m)
 		m.err = sql.ErrNoRows
 	}
 	ctx = context.WithoutCancel(ctx)
@@ -148,25 +146,26 @@ func (b *tokenLookups) run(ctx context.Context, batch []*lookup) {
 		ctx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
 	}
-	err := b.p.rows(ctx, nil, func(scan func(dest ...any) error) error {
-		r, err := scanSessionUser(scan)
+	err := b.p.Rows(ctx, nil, func(scan func(dest ...any) error) error {
+		key, r, err := b.scan(scan)
 		if err != nil {
 			return err
 		}
-		for _, m := range byToken[r.s.Token] {
+		for _, m := range byKey[key] {
 			m.row, m.err = r, nil
 		}
 		return nil
-	}, textArray(tokens))
+	}, TextArray(keys))
 	if err != nil {
+		var zero R
 		for _, m := range batch {
-			m.row, m.err = sessionUserRow{}, err
+			m.row, m.err = zero, err
 		}
 	}
 }
 
-// textArray is a Postgres array literal of ss, every element quoted.
-func textArray(ss []string) string {
+// TextArray is a Postgres array literal of ss, every element quoted.
+func TextArray(ss []string) string {
 	var b strings.Builder
 	b.WriteByte('{')
 	for i, s := range ss {
