@@ -16,7 +16,7 @@ import (
 	"github.com/authd/authd/core"
 )
 
-func mustUser(t *testing.T, email string) core.User {
+func mustUser(t testing.TB, email string) core.User {
 	t.Helper()
 	u, err := core.NewUser(randID(), "Name", email, nil, core.SystemClock{}.Now())
 	if err != nil {
@@ -25,7 +25,7 @@ func mustUser(t *testing.T, email string) core.User {
 	return u
 }
 
-func mustSession(t *testing.T, token, userID string) core.Session {
+func mustSession(t testing.TB, token, userID string) core.Session {
 	t.Helper()
 	s, err := core.NewSession(randID(), token, userID, core.SystemClock{}.Now(), time.Hour, "", "")
 	if err != nil {
@@ -281,7 +281,7 @@ func TestTransactionDeadline(t *testing.T) {
 }
 
 // seedSession stores a user with one session.
-func seedSession(t *testing.T, db *bun.DB, cfg bunpg.Config, email string) (core.User, core.Session) {
+func seedSession(t testing.TB, db *bun.DB, cfg bunpg.Config, email string) (core.User, core.Session) {
 	t.Helper()
 	u := mustUser(t, email)
 	if err := bunpg.NewUserRepository(db, cfg).Create(context.Background(), u); err != nil {
