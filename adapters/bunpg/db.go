@@ -41,6 +41,10 @@ type Config struct {
 	// (default GOMAXPROCS, at least 2, at most MaxOpenConns); lookups
 	// arriving meanwhile are batched into the next one (see pgconn.Lookups).
 	SessionLookups int
+	// NoPreparedStatements sends the hot lookups as simple queries, for
+	// poolers in transaction mode (PgBouncer), where a statement prepared
+	// on one server connection is unknown on the next.
+	NoPreparedStatements bool
 }
 
 // Format prints the config without its password, whatever the verb, so that

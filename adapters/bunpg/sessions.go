@@ -24,7 +24,7 @@ var _ core.SessionRepository = (*SessionRepository)(nil)
 
 func NewSessionRepository(db *bun.DB, cfg Config) *SessionRepository {
 	cfg = cfg.withDefaults()
-	p := pgconn.NewQuery(db.DB, byTokensSQL, 14, cfg.MaxOpenConns+1)
+	p := pgconn.NewQuery(db.DB, byTokensSQL, 14, cfg.MaxOpenConns+1, !cfg.NoPreparedStatements)
 	return &SessionRepository{store: newStore(db, cfg), byTokens: p, lookups: pgconn.NewLookups(p, cfg.SessionLookups, scanSessionUserByToken)}
 }
 

@@ -73,6 +73,9 @@ type DB struct {
 	SessionLookups int           `koanf:"session_lookups"`
 	QueryTimeout   time.Duration `koanf:"query_timeout"`
 	DialTimeout    time.Duration `koanf:"dial_timeout"`
+	// PreparedStatements prepares the hot lookups once per connection; turn
+	// it off behind a pooler in transaction mode (PgBouncer).
+	PreparedStatements bool `koanf:"prepared_statements"`
 }
 
 // SMTP holds the outgoing mail settings; with no Host, mails are logged.
@@ -110,6 +113,7 @@ func defaults() map[string]any {
 		"db.session_lookups":                     0,
 		"db.query_timeout":                       "3s",
 		"db.dial_timeout":                        "5s",
+		"db.prepared_statements":                 true,
 		"smtp.port":                              587,
 		"smtp.from":                              "authd <no-reply@localhost>",
 	}

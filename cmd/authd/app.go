@@ -91,6 +91,7 @@ func dbConfig(cfg config.Config) bunpg.Config {
 		Host: cfg.DB.Host, Port: cfg.DB.Port, Name: cfg.DB.Name, User: cfg.DB.User,
 		Password: cfg.DB.Password.Reveal(), SSLMode: cfg.DB.SSLMode, MaxOpenConns: cfg.DB.MaxOpenConns,
 		DialTimeout: cfg.DB.DialTimeout, QueryTimeout: cfg.DB.QueryTimeout, SessionLookups: cfg.DB.SessionLookups,
+		NoPreparedStatements: !cfg.DB.PreparedStatements,
 	}
 }
 

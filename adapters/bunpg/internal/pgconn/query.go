@@ -23,14 +23,18 @@ type Query struct {
 	query string // with $1, $2... placeholders
 	width int    // columns in each row
 	tries int    // connections to try when pooled ones turn out dead
+	// prepare is false behind a pooler in transaction mode, where a
+	// statement prepared on one server connection is unknown to the next.
+	prepare bool
 }
 
 // NewQuery prepares query (with $1, $2... placeholders, width columns per
 // row) on the connections of db, which must come from Connector. tries is
 // how many connections a call may try when pooled ones turn out dead: one
-// more than the pool holds.
-func NewQuery(db *sql.DB, query string, width, tries int) *Query {
-	return &Query{db: db, query: query, width: width, tries: tries}
+// more than the pool holds. Without prepare, every call is a simple query
+// that Postgres parses and plans anew.
+func NewQuery(db *sql.DB, query string, width, tries int, prepare bool) *Query {
+	return &Query{db: db, query: query, width: width, tries: tries, prepare: prepare}
 }
 
 // Rows calls each for every row (see conn.query). Inside a transaction the
@@ -77,6 +81,6 @@ func (p *Query) once(ctx context.Context, args []driver.NamedValue, each func(sc
 	}
 	defer c.Close()
 	return c.Raw(func(dc any) error {
-		return dc.(*conn).query(ctx, p.query, args, p.width, each)
+		return dc.(*conn).query(ctx, p.query, args, p.width, p.prepare, each)
 	})
 }
