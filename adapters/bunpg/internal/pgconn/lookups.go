@@ -3,6 +3,7 @@ package pgconn
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -98,7 +99,30 @@ func (b *Lookups[R]) lead(ctx context.Context, l *lookup[R]) {
 	}
 	b.mu.Unlock()
 
+	ran := false
+	defer func() {
+		if !ran {
+			// run panicked, and the panic goes on up l's caller. The
+			// others in the batch must not wait for answers that never
+			// come, nor the queue for a slot never handed on.
+			var zero R
+			for _, m := range batch {
+				m.row, m.err = zero, errLeaderPanicked
+			}
+			b.finish(batch)
+		}
+	}()
 	b.run(ctx, batch)
+	ran = true
+	b.finish(batch)
+}
+
+// errLeaderPanicked answers the lookups of a batch whose leader panicked.
+var errLeaderPanicked = errors.New("pgconn: the lookup leading this batch panicked")
+
+// finish wakes batch's members and passes the slot on to the oldest waiter,
+// or frees it.
+func (b *Lookups[R]) finish(batch []*lookup[R]) {
 	for _, m := range batch[1:] {
 		m.wake <- struct{}{}
 	}
@@ -146,6 +170,12 @@ func (b *Lookups[R]) run(ctx context.Context, batch []*lookup[R]) {
 		ctx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
 	}
+	_ = b.query(ctx, keys, byKey)
+}
+
+// query looks up keys and stores each row in the members of byKey waiting
+// for it; if it fails, every member waiting for one of keys gets the error.
+func (b *Lookups[R]) query(ctx context.Context, keys []string, byKey map[string][]*lookup[R]) error {
 	err := b.p.Rows(ctx, nil, func(scan func(dest ...any) error) error {
 		key, r, err := b.scan(scan)
 		if err != nil {
@@ -158,10 +188,13 @@ func (b *Lookups[R]) run(ctx context.Context, batch []*lookup[R]) {
 	}, TextArray(keys))
 	if err != nil {
 		var zero R
-		for _, m := range batch {
-			m.row, m.err = zero, err
+		for _, key := range keys {
+			for _, m := range byKey[key] {
+				m.row, m.err = zero, err
+			}
 		}
 	}
+	return err
 }
 
 // TextArray is a Postgres array literal of ss, every element quoted.
