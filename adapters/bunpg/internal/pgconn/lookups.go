@@ -170,7 +170,21 @@ func (b *Lookups[R]) run(ctx context.Context, batch []*lookup[R]) {
 		ctx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
 	}
-	_ = b.query(ctx, keys, byKey)
+	if err := b.query(ctx, keys, byKey); err == nil || len(keys) == 1 {
+		return
+	}
+	// One query answers for up to maxBatch callers, and one bad key or one
+	// broken connection would fail them all: ask for each key on its own,
+	// once, while the deadline allows.
+	for _, key := range keys {
+		if ctx.Err() != nil {
+			return // the members keep the batch's error
+		}
+		for _, m := range byKey[key] {
+			m.err = sql.ErrNoRows
+		}
+		_ = b.query(ctx, []string{key}, byKey)
+	}
 }
 
 // query looks up keys and stores each row in the members of byKey waiting

@@ -2,6 +2,8 @@ package pgconn_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"runtime"
 	"testing"
@@ -112,6 +114,32 @@ func receive(t *testing.T, c <-chan answer) answer {
 	case <-time.After(20 * time.Second):
 		t.Fatal("a lookup never returned")
 		return answer{}
+	}
+}
+
+// One key that fails the shared query does not fail the others batched
+// with it: each is asked again on its own.
+func TestFailedBatchRetriesEachKey(t *testing.T) {
+	t.Parallel()
+	db, l := newKV(t)
+	answers, release := lineUp(t, db, l, "key-0", "key-1", "bad", "key-2", "missing", "key-1")
+	release()
+	for _, c := range answers {
+		a := receive(t, c)
+		switch a.key {
+		case "bad":
+			if a.err == nil {
+				t.Errorf("bad: %q, want the query's error", a.v)
+			}
+		case "missing":
+			if !errors.Is(a.err, sql.ErrNoRows) {
+				t.Errorf("missing: %q, %v, want sql.ErrNoRows", a.v, a.err)
+			}
+		default:
+			if want := "v" + a.key[len("key-"):]; a.err != nil || a.v != want {
+				t.Errorf("%s: %q, %v, want %q", a.key, a.v, a.err, want)
+			}
+		}
 	}
 }
 
