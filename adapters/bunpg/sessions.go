@@ -135,8 +135,6 @@ func (r *SessionRepository) DeleteByUser(ctx context.Context, userID, exceptToke
 	return count(q.Exec(ctx))
 }
 
-func (r *SessionRepository) DeleteExpired(ctx context.Context, t time.Time) (int, error) {
-	ctx, db, cancel := r.call(ctx)
-	defer cancel()
-	return count(db.NewDelete().Model((*sessionRow)(nil)).Where("expires_at < ?", t.UTC()).Exec(ctx))
+func (r *SessionRepository) DeleteExpired(ctx context.Context, t time.Time, limit int) (int, error) {
+	return deleteExpired(ctx, r.store, "session", t, limit)
 }
