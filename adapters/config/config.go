@@ -47,6 +47,9 @@ type Auth struct {
 	// lifetime (0 = off); CookieCacheVersion invalidates all caches when changed.
 	CookieCacheMaxAge  time.Duration `koanf:"cookie_cache_max_age"`
 	CookieCacheVersion string        `koanf:"cookie_cache_version"`
+	// JanitorInterval is how often expired sessions and verifications are
+	// deleted (by one instance at a time); 0 = never.
+	JanitorInterval time.Duration `koanf:"janitor_interval"`
 }
 
 // HTTP holds the listener's limits.
@@ -98,6 +101,7 @@ func defaults() map[string]any {
 		"auth.revoke_sessions_on_password_reset": true,
 		"auth.cookie_cache_max_age":              "0s",
 		"auth.cookie_cache_version":              "1",
+		"auth.janitor_interval":                  "10m",
 		"http.addr":                              "127.0.0.1:8100",
 		"http.body_limit":                        64 << 10,
 		"http.read_timeout":                      "10s",
