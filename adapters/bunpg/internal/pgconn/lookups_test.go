@@ -6,48 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/uptrace/bun"
 
-	"github.com/authd/authd/adapters/bunpg"
-	"github.com/authd/authd/adapters/bunpg/bunpgtest"
 	"github.com/authd/authd/adapters/bunpg/internal/pgconn"
 )
-
-// kvSQL looks keys up in table kv. The key "bad" fails the whole query
-// (division by zero), as a key Postgres cannot take would.
-const kvSQL = `SELECT kv.k, kv.v FROM unnest($1::text[]) AS t(k) JOIN kv ON kv.k = t.k
-WHERE 1 / (length(t.k) - 3) IS NOT NULL`
-
-// newKV is a database holding kv rows "key-N" -> "vN", "bad" and "boom",
-// the admin pool on it, and lookups on kvSQL with one query in flight. The
-// scan panics on the row of "boom".
-func newKV(t *testing.T) (*bun.DB, *pgconn.Lookups[string]) {
-	t.Helper()
-	cfg := bunpgtest.NewDatabase(t)
-	db, err := bunpg.Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	_, err = db.ExecContext(context.Background(), `CREATE TABLE kv (k text PRIMARY KEY, v text NOT NULL);
-		INSERT INTO kv SELECT 'key-' || i, 'v' || i FROM generate_series(0, 9) AS i;
-		INSERT INTO kv VALUES ('bad', 'never'), ('boom', 'never')`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := pgconn.NewQuery(db.DB, kvSQL, 2, 4, true)
-	return db, pgconn.NewLookups(q, 1, func(scan func(dest ...any) error) (string, string, error) {
-		var k, v string
-		err := scan(&k, &v)
-		if k == "boom" {
-			panic("boom")
-		}
-		return k, v, err
-	})
-}
 
 type answer struct {
 	key, v   string
@@ -75,15 +42,7 @@ func get(l *pgconn.Lookups[string], key string) <-chan answer {
 // lookups of keys behind it in that order. release lets them through.
 func lineUp(t *testing.T, db *bun.DB, l *pgconn.Lookups[string], first string, keys ...string) (answers []<-chan answer, release func()) {
 	t.Helper()
-	tx, err := db.BeginTx(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	release = func() { _ = tx.Rollback() }
-	t.Cleanup(release)
-	if _, err := tx.ExecContext(context.Background(), "LOCK TABLE kv IN ACCESS EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
+	release = lockKV(t, db)
 	answers = append(answers, get(l, first))
 	waitQueued(t, l, 0)
 	for i, key := range keys {
@@ -185,4 +144,77 @@ func TestPanicInBatchReleasesItsSlot(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Lookups that arrive while the one query in flight is stuck are answered
+// together by the next, each with its own row (or none).
+func TestLookupsAreBatched(t *testing.T) {
+	t.Parallel()
+	cfg, admin := kvDatabase(t)
+	// One connection, so that its pg_prepared_statements counts every query.
+	one := cfg
+	one.MaxOpenConns = 1
+	pool := open(t, one)
+	l := kvLookups(pool, 1)
+	if a := receive(t, get(l, "key-0")); a.err != nil {
+		t.Fatal(a.err) // prepares the statement
+	}
+
+	const callers = 100
+	keys := make([]string, callers)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("key-%d", i%10) // every key several times
+		if i%3 == 0 {
+			keys[i] = fmt.Sprintf("missing-%d", i)
+		}
+	}
+	answers, release := lineUp(t, admin, l, keys[0], keys[1:]...)
+	release()
+	for _, c := range answers {
+		a := receive(t, c)
+		if strings.HasPrefix(a.key, "missing-") {
+			if !errors.Is(a.err, sql.ErrNoRows) {
+				t.Errorf("%s: %q, %v, want sql.ErrNoRows", a.key, a.v, a.err)
+			}
+		} else if want := "v" + a.key[len("key-"):]; a.err != nil || a.v != want {
+			t.Errorf("%s: %q, %v, want %q", a.key, a.v, a.err, want)
+		}
+	}
+	var runs int
+	err := pool.NewRaw(`SELECT coalesce(sum(generic_plans + custom_plans), 0) FROM pg_prepared_statements WHERE statement LIKE '%unnest%'`).Scan(context.Background(), &runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs > 4 { // the warm-up, the stuck query, then two batches of at most 64
+		t.Errorf("%d lookups took %d queries, want them batched into at most 4", callers+1, runs)
+	}
+}
+
+// Queued lookups give up at their own deadline when the query ahead of them
+// is stuck, and the pool answers correctly once it is free again.
+func TestQueuedLookupsGiveUpAtTheirDeadline(t *testing.T) {
+	t.Parallel()
+	cfg, admin := kvDatabase(t)
+	two := cfg
+	two.MaxOpenConns = 2
+	l := kvLookups(open(t, two), 1)
+
+	release := lockKV(t, admin)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			if v, err := l.Get(ctx, "key-1"); err == nil {
+				t.Errorf("a lookup behind a stuck one: %q, want an error at its deadline", v)
+			}
+		})
+	}
+	wg.Wait() // returns at all only if every queued lookup gave up
+	release()
+	for range 3 {
+		if a := receive(t, get(l, "key-1")); a.err != nil || a.v != "v1" {
+			t.Fatalf("lookup after the lock: %q, %v", a.v, a.err)
+		}
+	}
 }
