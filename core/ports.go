@@ -43,9 +43,9 @@ type SessionRepository interface {
 	// DeleteByUser removes the user's sessions except the one whose token is
 	// exceptToken (none when empty) and returns how many went.
 	DeleteByUser(ctx context.Context, userID, exceptToken string) (int, error)
-	// DeleteExpired removes at most limit sessions with expiresAt before t
-	// and returns how many went; fewer than limit means none is left. The
-	// bound keeps each call short: callers repeat it.
+	// DeleteExpired removes at most limit (> 0) sessions with expiresAt
+	// before t and returns how many went; fewer than limit means none is
+	// left. The bound keeps each call short: callers repeat it.
 	DeleteExpired(ctx context.Context, t time.Time, limit int) (int, error)
 }
 
