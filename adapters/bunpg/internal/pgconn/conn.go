@@ -72,7 +72,9 @@ func (c *conn) fail(err error) error {
 // exclusively (sql.Conn.Raw).
 func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue, width int, prepare bool, each func(scan func(dest ...any) error) error) error {
 	rows, err := c.start(ctx, query, args, prepare)
-	if prepare && staleStatement(err) {
+	// err != nil first: staleStatement's errors.As allocates, on every
+	// lookup otherwise.
+	if err != nil && prepare && staleStatement(err) {
 		// The server no longer runs this statement as it was prepared:
 		// a migration changed its result columns, or a pooler in
 		// transaction mode moved us to a server connection that never
