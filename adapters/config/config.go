@@ -47,6 +47,9 @@ type Auth struct {
 	// lifetime (0 = off); CookieCacheVersion invalidates all caches when changed.
 	CookieCacheMaxAge  time.Duration `koanf:"cookie_cache_max_age"`
 	CookieCacheVersion string        `koanf:"cookie_cache_version"`
+	// JanitorInterval is how often expired sessions and verifications are
+	// deleted (by one instance at a time); 0 = never.
+	JanitorInterval time.Duration `koanf:"janitor_interval"`
 }
 
 // HTTP holds the listener's limits.
@@ -73,6 +76,9 @@ type DB struct {
 	SessionLookups int           `koanf:"session_lookups"`
 	QueryTimeout   time.Duration `koanf:"query_timeout"`
 	DialTimeout    time.Duration `koanf:"dial_timeout"`
+	// PreparedStatements prepares the hot lookups once per connection; turn
+	// it off behind a pooler in transaction mode (PgBouncer).
+	PreparedStatements bool `koanf:"prepared_statements"`
 }
 
 // SMTP holds the outgoing mail settings; with no Host, mails are logged.
@@ -95,6 +101,7 @@ func defaults() map[string]any {
 		"auth.revoke_sessions_on_password_reset": true,
 		"auth.cookie_cache_max_age":              "0s",
 		"auth.cookie_cache_version":              "1",
+		"auth.janitor_interval":                  "10m",
 		"http.addr":                              "127.0.0.1:8100",
 		"http.body_limit":                        64 << 10,
 		"http.read_timeout":                      "10s",
@@ -110,6 +117,7 @@ func defaults() map[string]any {
 		"db.session_lookups":                     0,
 		"db.query_timeout":                       "3s",
 		"db.dial_timeout":                        "5s",
+		"db.prepared_statements":                 true,
 		"smtp.port":                              587,
 		"smtp.from":                              "authd <no-reply@localhost>",
 	}

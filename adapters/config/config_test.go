@@ -77,6 +77,8 @@ func TestDefaults(t *testing.T) {
 		{"db.session_lookups", c.DB.SessionLookups, 0},
 		{"db.query_timeout", c.DB.QueryTimeout, 3 * time.Second},
 		{"db.dial_timeout", c.DB.DialTimeout, 5 * time.Second},
+		{"db.prepared_statements", c.DB.PreparedStatements, true},
+		{"auth.janitor_interval", c.Auth.JanitorInterval, 10 * time.Minute},
 		{"smtp.host", c.SMTP.Host, ""},
 		{"smtp.port", c.SMTP.Port, 587},
 		{"smtp.from", c.SMTP.From, "authd <no-reply@localhost>"},
@@ -101,6 +103,8 @@ func TestEnvironmentNames(t *testing.T) {
 		"HTTP_IDLE_TIMEOUT=3s", "HTTP_SHUTDOWN_TIMEOUT=4s",
 		"DB_HOST=db", "DB_PORT=6543", "DB_NAME=n", "DB_USER=u", "DB_PASSWORD=pw", "DB_SSLMODE=verify-full",
 		"DB_MAX_OPEN_CONNS=7", "DB_SESSION_LOOKUPS=3", "DB_QUERY_TIMEOUT=250ms", "DB_DIAL_TIMEOUT=2s",
+		"DB_PREPARED_STATEMENTS=false",
+		"AUTH_JANITOR_INTERVAL=1m",
 		"SMTP_HOST=mail", "SMTP_PORT=25", "SMTP_USERNAME=mu", "SMTP_PASSWORD=mp", "SMTP_FROM=x@example.com",
 		// Platforms set variables of their own; they must not break start-up.
 		"PATH=/bin", "APP_UNKNOWN=1", "AUTH=1", "KUBERNETES_SERVICE_HOST=10.0.0.1",
@@ -117,11 +121,13 @@ func TestEnvironmentNames(t *testing.T) {
 			TrustedOrigins:           []string{"https://a.example.com", "https://b.example.com"},
 			RequireEmailVerification: true, DeleteUserEnabled: true, RateLimitEnabled: false,
 			RateLimitStorage: "database", RevokeSessionsOnPasswordReset: false,
-			TrustedProxies: []string{"10.0.0.0/8", "127.0.0.1"}, CookieCacheMaxAge: 5 * time.Minute, CookieCacheVersion: "2"},
+			TrustedProxies: []string{"10.0.0.0/8", "127.0.0.1"}, CookieCacheMaxAge: 5 * time.Minute, CookieCacheVersion: "2",
+			JanitorInterval: time.Minute},
 		HTTP: config.HTTP{Addr: ":9000", BodyLimit: 1024, ReadTimeout: time.Second, WriteTimeout: 2 * time.Second,
 			IdleTimeout: 3 * time.Second, ShutdownTimeout: 4 * time.Second},
 		DB: config.DB{Host: "db", Port: 6543, Name: "n", User: "u", Password: "pw", SSLMode: "verify-full",
-			MaxOpenConns: 7, SessionLookups: 3, QueryTimeout: 250 * time.Millisecond, DialTimeout: 2 * time.Second},
+			MaxOpenConns: 7, SessionLookups: 3, QueryTimeout: 250 * time.Millisecond, DialTimeout: 2 * time.Second,
+			PreparedStatements: false},
 		SMTP: config.SMTP{Host: "mail", Port: 25, Username: "mu", Password: "mp", From: "x@example.com"},
 	}
 	// Compare by JSON with secrets revealed, so that every field is covered.
@@ -172,6 +178,7 @@ func TestValidate(t *testing.T) {
 		{"session lookups above the pool", validEnv("DB_MAX_OPEN_CONNS=2", "DB_SESSION_LOOKUPS=3"), []string{"DB_SESSION_LOOKUPS must be 0 (auto) or between 1 and DB_MAX_OPEN_CONNS"}},
 		{"fractional cookie cache age", validEnv("AUTH_COOKIE_CACHE_MAX_AGE=1500ms"), []string{"AUTH_COOKIE_CACHE_MAX_AGE must be 0 (off) or whole seconds"}},
 		{"negative cookie cache age", validEnv("AUTH_COOKIE_CACHE_MAX_AGE=-5s"), []string{"AUTH_COOKIE_CACHE_MAX_AGE must be 0 (off) or whole seconds"}},
+		{"negative janitor interval", validEnv("AUTH_JANITOR_INTERVAL=-1m"), []string{"AUTH_JANITOR_INTERVAL must be 0 (off) or positive"}},
 		{"production over http", validEnv("APP_ENV=production"), []string{"AUTH_BASE_URL must use https when APP_ENV is production"}},
 		{"production over https", validEnv("APP_ENV=production", "AUTH_BASE_URL=https://example.com/api"), nil},
 		{"production without rate limit", validEnv("APP_ENV=production", "AUTH_BASE_URL=https://example.com/api", "AUTH_RATE_LIMIT_ENABLED=false"),
@@ -307,6 +314,8 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"HTTP_ADDR", "HTTP_BODY_LIMIT", "HTTP_READ_TIMEOUT", "HTTP_WRITE_TIMEOUT", "HTTP_IDLE_TIMEOUT", "HTTP_SHUTDOWN_TIMEOUT",
 		"DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DB_SSLMODE", "DB_MAX_OPEN_CONNS", "DB_SESSION_LOOKUPS", "DB_QUERY_TIMEOUT", "DB_DIAL_TIMEOUT",
 		"SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_FROM",
+		"DB_PREPARED_STATEMENTS",
+		"AUTH_JANITOR_INTERVAL",
 	}
 	var got []string
 	for k := range documented {
@@ -337,7 +346,9 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"HTTP_IDLE_TIMEOUT": "1s", "HTTP_SHUTDOWN_TIMEOUT": "1s", "DB_HOST": "h", "DB_PORT": "1", "DB_NAME": "n",
 		"DB_USER": "u", "DB_PASSWORD": "p", "DB_SSLMODE": "require", "DB_MAX_OPEN_CONNS": "1", "DB_SESSION_LOOKUPS": "1", "DB_QUERY_TIMEOUT": "1s",
 		"DB_DIAL_TIMEOUT": "1s", "SMTP_HOST": "m", "SMTP_PORT": "1", "SMTP_USERNAME": "u", "SMTP_PASSWORD": "p",
-		"SMTP_FROM": "a@b.cd",
+		"SMTP_FROM":              "a@b.cd",
+		"DB_PREPARED_STATEMENTS": "false",
+		"AUTH_JANITOR_INTERVAL":  "1m",
 	}
 	for _, name := range want {
 		c, err := load(t, validEnv(name+"="+samples[name]))

@@ -70,6 +70,10 @@ func (c Config) Validate() error {
 		add("AUTH_COOKIE_CACHE_MAX_AGE must be 0 (off) or whole seconds up to 400 days, e.g. 5m (got %v)", m)
 	}
 
+	if c.Auth.JanitorInterval < 0 {
+		add("AUTH_JANITOR_INTERVAL must be 0 (off) or positive, e.g. 10m (got %v)", c.Auth.JanitorInterval)
+	}
+
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		add("HTTP_ADDR must be host:port (got %q)", c.HTTP.Addr)
 	}

@@ -83,6 +83,7 @@ func appOptions(cfg config.Config, log *slog.Logger, store storage) fx.Option {
 			func() core.Clock { return core.SystemClock{} },
 		),
 		httpfiber.Module,
+		fx.Invoke(startJanitor),
 	)
 }
 
@@ -91,6 +92,7 @@ func dbConfig(cfg config.Config) bunpg.Config {
 		Host: cfg.DB.Host, Port: cfg.DB.Port, Name: cfg.DB.Name, User: cfg.DB.User,
 		Password: cfg.DB.Password.Reveal(), SSLMode: cfg.DB.SSLMode, MaxOpenConns: cfg.DB.MaxOpenConns,
 		DialTimeout: cfg.DB.DialTimeout, QueryTimeout: cfg.DB.QueryTimeout, SessionLookups: cfg.DB.SessionLookups,
+		NoPreparedStatements: !cfg.DB.PreparedStatements,
 	}
 }
 
