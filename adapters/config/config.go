@@ -47,6 +47,12 @@ type Auth struct {
 	// lifetime (0 = off); CookieCacheVersion invalidates all caches when changed.
 	CookieCacheMaxAge  time.Duration `koanf:"cookie_cache_max_age"`
 	CookieCacheVersion string        `koanf:"cookie_cache_version"`
+	// SignInFailuresPerNetwork wrong passwords an hour for one account from
+	// one client network (IPv4 /24, IPv6 /64) refuse that network;
+	// SignInFailuresPerAccount from all networks refuse every client but the
+	// browsers that signed in to the account before.
+	SignInFailuresPerNetwork int `koanf:"signin_failures_per_network"`
+	SignInFailuresPerAccount int `koanf:"signin_failures_per_account"`
 }
 
 // HTTP holds the listener's limits.
@@ -95,6 +101,8 @@ func defaults() map[string]any {
 		"auth.revoke_sessions_on_password_reset": true,
 		"auth.cookie_cache_max_age":              "0s",
 		"auth.cookie_cache_version":              "1",
+		"auth.signin_failures_per_network":       100,
+		"auth.signin_failures_per_account":       1000,
 		"http.addr":                              "127.0.0.1:8100",
 		"http.body_limit":                        64 << 10,
 		"http.read_timeout":                      "10s",
