@@ -75,7 +75,8 @@ func (e *env) wantThrottled(in core.SignInInput, retryAfter time.Duration) *core
 }
 
 // TestFailedSignInThrottle: the 101st sign-in within an hour of 100 wrong
-// passwords is refused before any hashing, whatever the password and the
+// passwords from one network (here: no address, which all such clients
+// share) is refused before any hashing, whatever the password and the
 // spelling of the address, until the window frees; other accounts are not
 // affected.
 func TestFailedSignInThrottle(t *testing.T) {
