@@ -110,6 +110,10 @@ type RateLimiter interface {
 	// restores the count); the memory store resets at once, which can only
 	// let a request through early, never refuse one.
 	Reset(ctx context.Context, key string) error
+	// ResetPrefix forgets every key that starts with prefix, with Reset's
+	// transaction semantics. It is rare (a completed password reset), so a
+	// store may scan for the keys.
+	ResetPrefix(ctx context.Context, prefix string) error
 }
 
 // RateDecision is the outcome of one RateLimiter.Consume or Peek.

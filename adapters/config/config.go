@@ -50,6 +50,12 @@ type Auth struct {
 	// JanitorInterval is how often expired sessions and verifications are
 	// deleted (by one instance at a time); 0 = never.
 	JanitorInterval time.Duration `koanf:"janitor_interval"`
+	// SignInFailuresPerNetwork wrong passwords an hour for one account from
+	// one client network (IPv4 /24, IPv6 /64) refuse that network;
+	// SignInFailuresPerAccount from all networks refuse every client but the
+	// browsers that signed in to the account before.
+	SignInFailuresPerNetwork int `koanf:"signin_failures_per_network"`
+	SignInFailuresPerAccount int `koanf:"signin_failures_per_account"`
 }
 
 // HTTP holds the listener's limits.
@@ -102,6 +108,8 @@ func defaults() map[string]any {
 		"auth.cookie_cache_max_age":              "0s",
 		"auth.cookie_cache_version":              "1",
 		"auth.janitor_interval":                  "10m",
+		"auth.signin_failures_per_network":       100,
+		"auth.signin_failures_per_account":       1000,
 		"http.addr":                              "127.0.0.1:8100",
 		"http.body_limit":                        64 << 10,
 		"http.read_timeout":                      "10s",

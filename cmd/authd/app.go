@@ -101,6 +101,8 @@ func policy(cfg config.Config) core.Policy {
 	p.RequireEmailVerification = cfg.Auth.RequireEmailVerification
 	p.DeleteUserEnabled = cfg.Auth.DeleteUserEnabled
 	p.RevokeSessionsOnPasswordReset = cfg.Auth.RevokeSessionsOnPasswordReset
+	p.FailedSignInsPerNetwork = cfg.Auth.SignInFailuresPerNetwork
+	p.FailedSignInsPerAccount = cfg.Auth.SignInFailuresPerAccount
 	return p
 }
 
