@@ -61,6 +61,15 @@ type ChangePasswordInput struct {
 // one. With RevokeOtherSessions every session of the user, the current one
 // included, is deleted and a new one is returned, in the same transaction as
 // the password update.
+//
+// The check and the hashing run outside the transaction (scrypt must not hold
+// a connection), so the write is a compare-and-set against the hash that was
+// checked, and the caller's session must still exist when it commits: a
+// reset, or a revocation of this session, landing in between wins. Losing
+// answers what better-auth would answer to this request arriving after the
+// other change: ErrUnauthorized (401) when the session is gone, which its
+// session middleware says first, else ErrInvalidPassword (400), the current
+// password no longer being the account's.
 func (a *Auth) ChangePassword(ctx context.Context, v SessionView, in ChangePasswordInput) (AuthResult, error) {
 	if err := a.checkNewPassword(in.NewPassword); err != nil {
 		return AuthResult{}, err
@@ -86,7 +95,6 @@ func (a *Auth) ChangePassword(ctx context.Context, v SessionView, in ChangePassw
 	if err != nil {
 		return AuthResult{}, err
 	}
-	account.SetPasswordHash(newHash, a.now())
 
 	var session *Session
 	if in.RevokeOtherSessions {
@@ -97,11 +105,34 @@ func (a *Auth) ChangePassword(ctx context.Context, v SessionView, in ChangePassw
 		session = &s
 	}
 	err = a.d.Tx.WithinTx(ctx, func(ctx context.Context) error {
-		if err := a.d.Accounts.Update(ctx, account); err != nil {
+		// The account row first, as ResetPassword takes it, so that the two
+		// queue on it rather than deadlock on sessions.
+		err := a.d.Accounts.SetPassword(ctx, account.ID(), hash, newHash, a.now())
+		if errors.Is(err, ErrPasswordChanged) {
+			if _, _, err := a.d.Sessions.ByToken(ctx, v.Session.Token()); errors.Is(err, ErrSessionNotFound) {
+				return ErrUnauthorized
+			} else if err != nil {
+				return err
+			}
+			return ErrInvalidPassword
+		}
+		if err != nil {
 			return err
 		}
 		if session == nil {
+			// Writing the session back both proves it still exists and
+			// holds it to commit, so a revocation cannot slip in between.
+			if err := a.d.Sessions.Update(ctx, v.Session); errors.Is(err, ErrSessionNotFound) {
+				return ErrUnauthorized
+			} else if err != nil {
+				return err
+			}
 			return nil
+		}
+		if existed, err := a.d.Sessions.DeleteByToken(ctx, v.Session.Token()); err != nil {
+			return err
+		} else if !existed {
+			return ErrUnauthorized
 		}
 		if _, err := a.d.Sessions.DeleteByUser(ctx, v.User.ID(), ""); err != nil {
 			return err
