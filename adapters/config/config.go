@@ -47,6 +47,10 @@ type Auth struct {
 	// lifetime (0 = off); CookieCacheVersion invalidates all caches when changed.
 	CookieCacheMaxAge  time.Duration `koanf:"cookie_cache_max_age"`
 	CookieCacheVersion string        `koanf:"cookie_cache_version"`
+
+	// DeleteUserConfirmByEmail mails a confirmation link (better-auth's
+	// sendDeleteAccountVerification) instead of deleting at once.
+	DeleteUserConfirmByEmail bool `koanf:"delete_user_confirm_by_email"`
 }
 
 // HTTP holds the listener's limits.
@@ -93,6 +97,7 @@ func defaults() map[string]any {
 		"auth.rate_limit_enabled":                true,
 		"auth.rate_limit_storage":                "memory",
 		"auth.revoke_sessions_on_password_reset": true,
+		"auth.delete_user_confirm_by_email":      true,
 		"auth.cookie_cache_max_age":              "0s",
 		"auth.cookie_cache_version":              "1",
 		"http.addr":                              "127.0.0.1:8100",

@@ -99,6 +99,7 @@ func policy(cfg config.Config) core.Policy {
 	p.RequireEmailVerification = cfg.Auth.RequireEmailVerification
 	p.DeleteUserEnabled = cfg.Auth.DeleteUserEnabled
 	p.RevokeSessionsOnPasswordReset = cfg.Auth.RevokeSessionsOnPasswordReset
+	p.DeleteUserAtOnce = !cfg.Auth.DeleteUserConfirmByEmail
 	return p
 }
 
