@@ -107,31 +107,25 @@ func (a *Auth) ChangePassword(ctx context.Context, v SessionView, in ChangePassw
 	err = a.d.Tx.WithinTx(ctx, func(ctx context.Context) error {
 		// The account row first, as ResetPassword takes it, so that the two
 		// queue on it rather than deadlock on sessions.
-		err := a.d.Accounts.SetPassword(ctx, account.ID(), hash, newHash, a.now())
-		if errors.Is(err, ErrPasswordChanged) {
-			if _, _, err := a.d.Sessions.ByToken(ctx, v.Session.Token()); errors.Is(err, ErrSessionNotFound) {
-				return ErrUnauthorized
-			} else if err != nil {
-				return err
+		switch err := a.d.Accounts.SetPassword(ctx, account.ID(), hash, newHash, a.now()); {
+		case errors.Is(err, ErrPasswordChanged):
+			if _, _, err := a.d.Sessions.ByToken(ctx, v.Session.Token()); err != nil {
+				return sessionGone(err)
 			}
 			return ErrInvalidPassword
-		}
-		if err != nil {
+		case err != nil:
 			return err
 		}
 		if session == nil {
 			// Writing the session back both proves it still exists and
 			// holds it to commit, so a revocation cannot slip in between.
-			if err := a.d.Sessions.Update(ctx, v.Session); errors.Is(err, ErrSessionNotFound) {
-				return ErrUnauthorized
-			} else if err != nil {
-				return err
-			}
-			return nil
+			return sessionGone(a.d.Sessions.Update(ctx, v.Session))
 		}
-		if existed, err := a.d.Sessions.DeleteByToken(ctx, v.Session.Token()); err != nil {
+		existed, err := a.d.Sessions.DeleteByToken(ctx, v.Session.Token())
+		if err != nil {
 			return err
-		} else if !existed {
+		}
+		if !existed {
 			return ErrUnauthorized
 		}
 		if _, err := a.d.Sessions.DeleteByUser(ctx, v.User.ID(), ""); err != nil {
@@ -146,6 +140,15 @@ func (a *Auth) ChangePassword(ctx context.Context, v SessionView, in ChangePassw
 		return AuthResult{}, err
 	}
 	return AuthResult{User: v.User, Session: session}, nil
+}
+
+// sessionGone turns the caller's session found missing mid-request into
+// what a request without one gets: ErrUnauthorized.
+func sessionGone(err error) error {
+	if errors.Is(err, ErrSessionNotFound) {
+		return ErrUnauthorized
+	}
+	return err
 }
 
 // VerifyPassword checks the caller's password and changes nothing (POST
