@@ -23,6 +23,11 @@ type Policy struct {
 	RequireEmailVerification      bool
 	DeleteUserEnabled             bool
 	RevokeSessionsOnPasswordReset bool
+	// DeleteUserAtOnce is better-auth without sendDeleteAccountVerification:
+	// /delete-user deletes at once instead of mailing a confirmation link.
+	// Off by default, unlike better-auth, so that a stolen fresh session
+	// alone cannot delete an account.
+	DeleteUserAtOnce bool
 
 	ResetTokenTTL        time.Duration // 1 hour
 	VerificationTokenTTL time.Duration // 1 hour

@@ -56,6 +56,10 @@ type Auth struct {
 	// browsers that signed in to the account before.
 	SignInFailuresPerNetwork int `koanf:"signin_failures_per_network"`
 	SignInFailuresPerAccount int `koanf:"signin_failures_per_account"`
+
+	// DeleteUserConfirmByEmail mails a confirmation link (better-auth's
+	// sendDeleteAccountVerification) instead of deleting at once.
+	DeleteUserConfirmByEmail bool `koanf:"delete_user_confirm_by_email"`
 }
 
 // HTTP holds the listener's limits.
@@ -105,6 +109,7 @@ func defaults() map[string]any {
 		"auth.rate_limit_enabled":                true,
 		"auth.rate_limit_storage":                "memory",
 		"auth.revoke_sessions_on_password_reset": true,
+		"auth.delete_user_confirm_by_email":      true,
 		"auth.cookie_cache_max_age":              "0s",
 		"auth.cookie_cache_version":              "1",
 		"auth.janitor_interval":                  "10m",

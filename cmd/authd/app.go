@@ -103,6 +103,7 @@ func policy(cfg config.Config) core.Policy {
 	p.RevokeSessionsOnPasswordReset = cfg.Auth.RevokeSessionsOnPasswordReset
 	p.FailedSignInsPerNetwork = cfg.Auth.SignInFailuresPerNetwork
 	p.FailedSignInsPerAccount = cfg.Auth.SignInFailuresPerAccount
+	p.DeleteUserAtOnce = !cfg.Auth.DeleteUserConfirmByEmail
 	return p
 }
 
