@@ -75,10 +75,14 @@ type DB struct {
 	DialTimeout    time.Duration `koanf:"dial_timeout"`
 }
 
-// SMTP holds the outgoing mail settings; with no Host, mails are logged.
+// SMTP holds the outgoing mail settings; with no Host, mails are logged
+// (refused in production, since the log would then hold live reset links).
 type SMTP struct {
-	Host     string `koanf:"host"`
-	Port     int    `koanf:"port"`
+	Host string `koanf:"host"`
+	Port int    `koanf:"port"` // 0: 465 with TLS "tls", else 587
+	// TLS is starttls (required, never opportunistic), tls (implicit, SMTPS)
+	// or none (production allows it towards a loopback relay only).
+	TLS      string `koanf:"tls"`
 	Username string `koanf:"username"`
 	Password Secret `koanf:"password"`
 	From     string `koanf:"from"`
@@ -87,7 +91,7 @@ type SMTP struct {
 // defaults are the values used when neither file nor environment sets a key.
 func defaults() map[string]any {
 	return map[string]any{
-		"app.env":                                "development",
+		"app.env":                                "production",
 		"auth.trusted_origins":                   []string{},
 		"auth.trusted_proxies":                   []string{},
 		"auth.rate_limit_enabled":                true,
@@ -110,7 +114,8 @@ func defaults() map[string]any {
 		"db.session_lookups":                     0,
 		"db.query_timeout":                       "3s",
 		"db.dial_timeout":                        "5s",
-		"smtp.port":                              587,
+		"smtp.port":                              0,
+		"smtp.tls":                               "starttls",
 		"smtp.from":                              "authd <no-reply@localhost>",
 	}
 }

@@ -23,9 +23,19 @@ const (
 	secret32 = "0123456789abcdef0123456789abcdef"
 )
 
-// validEnv is the smallest environment that passes Validate.
+// validEnv is the smallest environment that passes Validate in
+// development; extra may name another APP_ENV.
 func validEnv(extra ...string) []string {
-	return append([]string{"APP_SECRET=" + secret32, "AUTH_BASE_URL=http://localhost:8100/api"}, extra...)
+	env := []string{"APP_SECRET=" + secret32, "AUTH_BASE_URL=http://localhost:8100/api"}
+	if !slices.ContainsFunc(extra, func(kv string) bool { return strings.HasPrefix(kv, "APP_ENV=") }) {
+		env = append(env, "APP_ENV=development")
+	}
+	return append(env, extra...)
+}
+
+// prodEnv is the smallest environment that passes Validate in production.
+func prodEnv(extra ...string) []string {
+	return append(validEnv("APP_ENV=production", "AUTH_BASE_URL=https://example.com/api", "SMTP_HOST=smtp.example.com"), extra...)
 }
 
 // load reads config from env only: the config file is pinned to an empty
@@ -57,7 +67,7 @@ func TestDefaults(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"app.env", c.App.Env, "development"},
+		{"app.env", c.App.Env, "development"}, // validEnv's; TestProductionIsTheDefault covers the default
 		{"auth.rate_limit_enabled", c.Auth.RateLimitEnabled, true},
 		{"auth.rate_limit_storage", c.Auth.RateLimitStorage, "memory"},
 		{"auth.revoke_sessions_on_password_reset", c.Auth.RevokeSessionsOnPasswordReset, true},
@@ -78,7 +88,8 @@ func TestDefaults(t *testing.T) {
 		{"db.query_timeout", c.DB.QueryTimeout, 3 * time.Second},
 		{"db.dial_timeout", c.DB.DialTimeout, 5 * time.Second},
 		{"smtp.host", c.SMTP.Host, ""},
-		{"smtp.port", c.SMTP.Port, 587},
+		{"smtp.port", c.SMTP.Port, 0},
+		{"smtp.tls", c.SMTP.TLS, "starttls"},
 		{"smtp.from", c.SMTP.From, "authd <no-reply@localhost>"},
 	}
 	for _, ch := range checks {
@@ -101,7 +112,7 @@ func TestEnvironmentNames(t *testing.T) {
 		"HTTP_IDLE_TIMEOUT=3s", "HTTP_SHUTDOWN_TIMEOUT=4s",
 		"DB_HOST=db", "DB_PORT=6543", "DB_NAME=n", "DB_USER=u", "DB_PASSWORD=pw", "DB_SSLMODE=verify-full",
 		"DB_MAX_OPEN_CONNS=7", "DB_SESSION_LOOKUPS=3", "DB_QUERY_TIMEOUT=250ms", "DB_DIAL_TIMEOUT=2s",
-		"SMTP_HOST=mail", "SMTP_PORT=25", "SMTP_USERNAME=mu", "SMTP_PASSWORD=mp", "SMTP_FROM=x@example.com",
+		"SMTP_HOST=mail", "SMTP_PORT=25", "SMTP_TLS=tls", "SMTP_USERNAME=mu", "SMTP_PASSWORD=mp", "SMTP_FROM=x@example.com",
 		// Platforms set variables of their own; they must not break start-up.
 		"PATH=/bin", "APP_UNKNOWN=1", "AUTH=1", "KUBERNETES_SERVICE_HOST=10.0.0.1",
 	})
@@ -122,7 +133,7 @@ func TestEnvironmentNames(t *testing.T) {
 			IdleTimeout: 3 * time.Second, ShutdownTimeout: 4 * time.Second},
 		DB: config.DB{Host: "db", Port: 6543, Name: "n", User: "u", Password: "pw", SSLMode: "verify-full",
 			MaxOpenConns: 7, SessionLookups: 3, QueryTimeout: 250 * time.Millisecond, DialTimeout: 2 * time.Second},
-		SMTP: config.SMTP{Host: "mail", Port: 25, Username: "mu", Password: "mp", From: "x@example.com"},
+		SMTP: config.SMTP{Host: "mail", Port: 25, TLS: "tls", Username: "mu", Password: "mp", From: "x@example.com"},
 	}
 	// Compare by JSON with secrets revealed, so that every field is covered.
 	if got, w := dump(c), dump(want); got != w {
@@ -149,13 +160,13 @@ func TestValidate(t *testing.T) {
 		want []string // substrings, all of which must appear; none means valid
 	}{
 		{"valid", validEnv(), nil},
-		{"secret of 32 characters", []string{"APP_SECRET=" + secret32, "AUTH_BASE_URL=http://localhost:8100/api"}, nil},
-		{"secret of 31 characters", []string{"APP_SECRET=" + secret31, "AUTH_BASE_URL=http://localhost:8100/api"},
+		{"secret of 32 characters", []string{"APP_ENV=development", "APP_SECRET=" + secret32, "AUTH_BASE_URL=http://localhost:8100/api"}, nil},
+		{"secret of 31 characters", []string{"APP_ENV=development", "APP_SECRET=" + secret31, "AUTH_BASE_URL=http://localhost:8100/api"},
 			[]string{"APP_SECRET must be at least 32 characters"}},
-		{"missing secret", []string{"AUTH_BASE_URL=http://localhost:8100/api"}, []string{"APP_SECRET is required"}},
-		{"example secret", []string{"APP_SECRET=" + config.ExampleSecret, "AUTH_BASE_URL=http://localhost:8100/api"},
+		{"missing secret", []string{"APP_ENV=development", "AUTH_BASE_URL=http://localhost:8100/api"}, []string{"APP_SECRET is required"}},
+		{"example secret", []string{"APP_ENV=development", "APP_SECRET=" + config.ExampleSecret, "AUTH_BASE_URL=http://localhost:8100/api"},
 			[]string{"APP_SECRET must not be the example value"}},
-		{"missing base url", []string{"APP_SECRET=" + secret32}, []string{"AUTH_BASE_URL is required"}},
+		{"missing base url", []string{"APP_ENV=development", "APP_SECRET=" + secret32}, []string{"AUTH_BASE_URL is required"}},
 		{"relative base url", validEnv("AUTH_BASE_URL=/api"), []string{"AUTH_BASE_URL must be an absolute http(s) URL"}},
 		{"ftp base url", validEnv("AUTH_BASE_URL=ftp://example.com/api"), []string{"AUTH_BASE_URL must be an absolute http(s) URL"}},
 		{"base url with query", validEnv("AUTH_BASE_URL=https://example.com/api?x=1"), []string{"AUTH_BASE_URL must be an absolute http(s) URL"}},
@@ -172,15 +183,44 @@ func TestValidate(t *testing.T) {
 		{"session lookups above the pool", validEnv("DB_MAX_OPEN_CONNS=2", "DB_SESSION_LOOKUPS=3"), []string{"DB_SESSION_LOOKUPS must be 0 (auto) or between 1 and DB_MAX_OPEN_CONNS"}},
 		{"fractional cookie cache age", validEnv("AUTH_COOKIE_CACHE_MAX_AGE=1500ms"), []string{"AUTH_COOKIE_CACHE_MAX_AGE must be 0 (off) or whole seconds"}},
 		{"negative cookie cache age", validEnv("AUTH_COOKIE_CACHE_MAX_AGE=-5s"), []string{"AUTH_COOKIE_CACHE_MAX_AGE must be 0 (off) or whole seconds"}},
-		{"production over http", validEnv("APP_ENV=production"), []string{"AUTH_BASE_URL must use https when APP_ENV is production"}},
-		{"production over https", validEnv("APP_ENV=production", "AUTH_BASE_URL=https://example.com/api"), nil},
-		{"production without rate limit", validEnv("APP_ENV=production", "AUTH_BASE_URL=https://example.com/api", "AUTH_RATE_LIMIT_ENABLED=false"),
+		{"production over http", prodEnv("AUTH_BASE_URL=http://localhost:8100/api"),
+			[]string{"AUTH_BASE_URL must use https when APP_ENV is production (the default); to run locally over http, set APP_ENV=development"}},
+		{"production over https", prodEnv(), nil},
+		{"production without rate limit", prodEnv("AUTH_RATE_LIMIT_ENABLED=false"),
 			[]string{"AUTH_RATE_LIMIT_ENABLED must not be false when APP_ENV is production"}},
+		// Production refuses what would leak: links to the log, mail or
+		// database traffic in clear, origins anyone can register.
+		{"production without smtp", validEnv("APP_ENV=production", "AUTH_BASE_URL=https://example.com/api"), []string{"SMTP_HOST is required when APP_ENV is production"}},
+		{"production smtp in clear", prodEnv("SMTP_TLS=none"), []string{"SMTP_TLS must not be none towards smtp.example.com"}},
+		{"production smtp in clear to loopback", prodEnv("SMTP_TLS=none", "SMTP_HOST=127.0.0.1", "SMTP_USERNAME=u"), nil},
+		{"production smtp in clear to localhost", prodEnv("SMTP_TLS=none", "SMTP_HOST=localhost"), nil},
+		{"production implicit tls", prodEnv("SMTP_TLS=tls"), nil},
+		{"bad smtp tls", validEnv("SMTP_TLS=opportunistic"), []string{"SMTP_TLS must be starttls, tls or none"}},
+		{"development smtp in clear", validEnv("SMTP_HOST=mailpit", "SMTP_TLS=none"), nil},
+		{"development credentials in clear", validEnv("SMTP_HOST=mailpit", "SMTP_TLS=none", "SMTP_USERNAME=u"),
+			[]string{"SMTP_USERNAME needs SMTP_TLS starttls or tls towards mailpit"}},
+		{"production db in clear", prodEnv("DB_HOST=db.example.com"), []string{"DB_SSLMODE must not be disable towards db.example.com"}},
+		{"production db in clear over ipv6", prodEnv("DB_HOST=2001:db8::5"), []string{"DB_SSLMODE must not be disable"}},
+		{"production db verified", prodEnv("DB_HOST=db.example.com", "DB_SSLMODE=verify-full"), nil},
+		{"production db unverified", prodEnv("DB_HOST=db.example.com", "DB_SSLMODE=require"), nil},
+		{"production db on loopback", prodEnv("DB_HOST=127.0.0.1"), nil},
+		{"production db on ::1", prodEnv("DB_HOST=::1"), nil},
+		{"production db on a unix socket", prodEnv("DB_HOST=/var/run/postgresql"), nil},
+		{"development db in clear", validEnv("DB_HOST=db.example.com"), nil},
+		{"production origin *.com", prodEnv("AUTH_TRUSTED_ORIGINS=*.com"), []string{`AUTH_TRUSTED_ORIGINS: "*.com" would trust every site`}},
+		{"production origin https://*", prodEnv("AUTH_TRUSTED_ORIGINS=https://*"), []string{`"https://*" would trust every site`}},
+		{"production origin https://*.co.uk", prodEnv("AUTH_TRUSTED_ORIGINS=https://*.co.uk"), []string{`"https://*.co.uk" would trust`}},
+		{"production origin *.github.io", prodEnv("AUTH_TRUSTED_ORIGINS=*.github.io"), []string{`"*.github.io" would trust`}},
+		{"production origin https://*com", prodEnv("AUTH_TRUSTED_ORIGINS=https://*com:443"), []string{`"https://*com:443" would trust`}},
+		{"production origin *.*", prodEnv("AUTH_TRUSTED_ORIGINS=*.*"), []string{`"*.*" would trust`}},
+		{"production origin any ipv4", prodEnv("AUTH_TRUSTED_ORIGINS=http://*.*.*.*"), []string{`"http://*.*.*.*" would trust`}},
+		{"production origins named", prodEnv("AUTH_TRUSTED_ORIGINS=https://*.example.com,*.example.co.uk,http://192.168.*.*,myapp://*,https://app.example.com"), nil},
+		{"development origin *.com", validEnv("AUTH_TRUSTED_ORIGINS=*.com"), nil},
 		{"development without rate limit", validEnv("AUTH_RATE_LIMIT_ENABLED=false"), nil},
 		{"zero timeout", validEnv("DB_QUERY_TIMEOUT=0s"), []string{"DB_QUERY_TIMEOUT must be a positive duration"}},
 		{"bad from", validEnv("SMTP_FROM=not an address"), []string{"SMTP_FROM must be a mail address"}},
 		{"every problem at once",
-			[]string{"APP_SECRET=short", "DB_PORT=70000", "SMTP_PORT=0", "DB_SSLMODE=allow", "AUTH_TRUSTED_ORIGINS=*"},
+			[]string{"APP_ENV=development", "APP_SECRET=short", "DB_PORT=70000", "SMTP_PORT=-1", "DB_SSLMODE=allow", "AUTH_TRUSTED_ORIGINS=*"},
 			[]string{"APP_SECRET must be at least 32 characters", "AUTH_BASE_URL is required", "DB_PORT must be",
 				"SMTP_PORT must be", "DB_SSLMODE must be", `AUTH_TRUSTED_ORIGINS must not contain "*"`}},
 	}
@@ -307,6 +347,7 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"HTTP_ADDR", "HTTP_BODY_LIMIT", "HTTP_READ_TIMEOUT", "HTTP_WRITE_TIMEOUT", "HTTP_IDLE_TIMEOUT", "HTTP_SHUTDOWN_TIMEOUT",
 		"DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DB_SSLMODE", "DB_MAX_OPEN_CONNS", "DB_SESSION_LOOKUPS", "DB_QUERY_TIMEOUT", "DB_DIAL_TIMEOUT",
 		"SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_FROM",
+		"SMTP_TLS",
 	}
 	var got []string
 	for k := range documented {
@@ -337,7 +378,7 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"HTTP_IDLE_TIMEOUT": "1s", "HTTP_SHUTDOWN_TIMEOUT": "1s", "DB_HOST": "h", "DB_PORT": "1", "DB_NAME": "n",
 		"DB_USER": "u", "DB_PASSWORD": "p", "DB_SSLMODE": "require", "DB_MAX_OPEN_CONNS": "1", "DB_SESSION_LOOKUPS": "1", "DB_QUERY_TIMEOUT": "1s",
 		"DB_DIAL_TIMEOUT": "1s", "SMTP_HOST": "m", "SMTP_PORT": "1", "SMTP_USERNAME": "u", "SMTP_PASSWORD": "p",
-		"SMTP_FROM": "a@b.cd",
+		"SMTP_FROM": "a@b.cd", "SMTP_TLS": "none",
 	}
 	for _, name := range want {
 		c, err := load(t, validEnv(name+"="+samples[name]))
@@ -355,7 +396,7 @@ func TestDotenv(t *testing.T) {
 	t.Parallel()
 	dotenv := writeFile(t, ".env", "DB_HOST=fromdotenv\nDB_NAME=fromdotenv\nAPP_SECRET="+secret32+"\n")
 
-	c, err := load(t, []string{"AUTH_BASE_URL=http://localhost:8100/api", "DB_NAME=fromenv"}, config.WithDotenv(dotenv))
+	c, err := load(t, []string{"APP_ENV=development", "AUTH_BASE_URL=http://localhost:8100/api", "DB_NAME=fromenv"}, config.WithDotenv(dotenv))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +404,7 @@ func TestDotenv(t *testing.T) {
 		t.Errorf("development: host %q name %q; want the .env value under the process env", c.DB.Host, c.DB.Name)
 	}
 
-	for _, env := range []string{"production", "test"} {
+	for _, env := range []string{"", "production", "test"} {
 		c, err := load(t, []string{"APP_ENV=" + env}, config.WithDotenv(dotenv))
 		if err != nil {
 			t.Fatal(err)
@@ -451,5 +492,37 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "[redacted]") {
 		t.Error("no [redacted] marker in output")
+	}
+}
+
+// A deployment that forgets APP_ENV gets production's rules, and the error
+// tells a developer how to run locally.
+func TestProductionIsTheDefault(t *testing.T) {
+	c, err := load(t, []string{"APP_SECRET=" + secret32, "AUTH_BASE_URL=http://localhost:8100/api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.App.Env != "production" {
+		t.Fatalf("APP_ENV defaults to %q", c.App.Env)
+	}
+	err = c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "set APP_ENV=development") || !strings.Contains(err.Error(), "SMTP_HOST is required") {
+		t.Fatalf("Validate = %v, want the production refusals with a hint", err)
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	for env, want := range map[string]int{
+		"DB_SSLMODE=require":     1,
+		"DB_SSLMODE=verify-full": 0,
+		"DB_SSLMODE=disable":     0,
+	} {
+		c, err := load(t, prodEnv(env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := c.Warnings(); len(w) != want || (want == 1 && !strings.Contains(w[0], "verify-full")) {
+			t.Errorf("%s: warnings %q", env, w)
+		}
 	}
 }

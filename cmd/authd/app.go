@@ -123,7 +123,7 @@ func newMailer(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (core.Maile
 		inner = mail.NewLogMailer(log)
 	} else {
 		m, err := mail.NewSMTPMailer(mail.SMTPConfig{
-			Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
+			Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: mail.TLSMode(cfg.SMTP.TLS), Username: cfg.SMTP.Username,
 			Password: cfg.SMTP.Password.Reveal(), From: cfg.SMTP.From,
 		})
 		if err != nil {
