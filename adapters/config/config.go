@@ -47,6 +47,11 @@ type Auth struct {
 	// lifetime (0 = off); CookieCacheVersion invalidates all caches when changed.
 	CookieCacheMaxAge  time.Duration `koanf:"cookie_cache_max_age"`
 	CookieCacheVersion string        `koanf:"cookie_cache_version"`
+	// PasswordHashConcurrency bounds scrypt runs at once (0 = GOMAXPROCS;
+	// each takes a core and 32 MiB); PasswordHashQueue bounds the callers
+	// waiting (0 = 64 per run), beyond which sign-ins get 503.
+	PasswordHashConcurrency int `koanf:"password_hash_concurrency"`
+	PasswordHashQueue       int `koanf:"password_hash_queue"`
 }
 
 // HTTP holds the listener's limits.
@@ -86,6 +91,11 @@ type SMTP struct {
 	Username string `koanf:"username"`
 	Password Secret `koanf:"password"`
 	From     string `koanf:"from"`
+	// Mails wait in a queue of QueueSize for Workers senders, each delivery
+	// bounded by SendTimeout, so that requests never wait for the server.
+	Workers     int           `koanf:"workers"`
+	QueueSize   int           `koanf:"queue_size"`
+	SendTimeout time.Duration `koanf:"send_timeout"`
 }
 
 // defaults are the values used when neither file nor environment sets a key.
@@ -116,6 +126,11 @@ func defaults() map[string]any {
 		"db.dial_timeout":                        "5s",
 		"smtp.port":                              0,
 		"smtp.tls":                               "starttls",
+		"smtp.workers":                           4,
+		"smtp.queue_size":                        1024,
+		"smtp.send_timeout":                      "15s",
+		"auth.password_hash_concurrency":         0,
+		"auth.password_hash_queue":               0,
 		"smtp.from":                              "authd <no-reply@localhost>",
 	}
 }

@@ -90,6 +90,11 @@ func TestDefaults(t *testing.T) {
 		{"smtp.host", c.SMTP.Host, ""},
 		{"smtp.port", c.SMTP.Port, 0},
 		{"smtp.tls", c.SMTP.TLS, "starttls"},
+		{"smtp.workers", c.SMTP.Workers, 4},
+		{"smtp.queue_size", c.SMTP.QueueSize, 1024},
+		{"smtp.send_timeout", c.SMTP.SendTimeout, 15 * time.Second},
+		{"auth.password_hash_concurrency", c.Auth.PasswordHashConcurrency, 0},
+		{"auth.password_hash_queue", c.Auth.PasswordHashQueue, 0},
 		{"smtp.from", c.SMTP.From, "authd <no-reply@localhost>"},
 	}
 	for _, ch := range checks {
@@ -113,6 +118,8 @@ func TestEnvironmentNames(t *testing.T) {
 		"DB_HOST=db", "DB_PORT=6543", "DB_NAME=n", "DB_USER=u", "DB_PASSWORD=pw", "DB_SSLMODE=verify-full",
 		"DB_MAX_OPEN_CONNS=7", "DB_SESSION_LOOKUPS=3", "DB_QUERY_TIMEOUT=250ms", "DB_DIAL_TIMEOUT=2s",
 		"SMTP_HOST=mail", "SMTP_PORT=25", "SMTP_TLS=tls", "SMTP_USERNAME=mu", "SMTP_PASSWORD=mp", "SMTP_FROM=x@example.com",
+		"SMTP_WORKERS=2", "SMTP_QUEUE_SIZE=8", "SMTP_SEND_TIMEOUT=9s",
+		"AUTH_PASSWORD_HASH_CONCURRENCY=3", "AUTH_PASSWORD_HASH_QUEUE=5",
 		// Platforms set variables of their own; they must not break start-up.
 		"PATH=/bin", "APP_UNKNOWN=1", "AUTH=1", "KUBERNETES_SERVICE_HOST=10.0.0.1",
 	})
@@ -128,12 +135,14 @@ func TestEnvironmentNames(t *testing.T) {
 			TrustedOrigins:           []string{"https://a.example.com", "https://b.example.com"},
 			RequireEmailVerification: true, DeleteUserEnabled: true, RateLimitEnabled: false,
 			RateLimitStorage: "database", RevokeSessionsOnPasswordReset: false,
-			TrustedProxies: []string{"10.0.0.0/8", "127.0.0.1"}, CookieCacheMaxAge: 5 * time.Minute, CookieCacheVersion: "2"},
+			TrustedProxies: []string{"10.0.0.0/8", "127.0.0.1"}, CookieCacheMaxAge: 5 * time.Minute, CookieCacheVersion: "2",
+			PasswordHashConcurrency: 3, PasswordHashQueue: 5},
 		HTTP: config.HTTP{Addr: ":9000", BodyLimit: 1024, ReadTimeout: time.Second, WriteTimeout: 2 * time.Second,
 			IdleTimeout: 3 * time.Second, ShutdownTimeout: 4 * time.Second},
 		DB: config.DB{Host: "db", Port: 6543, Name: "n", User: "u", Password: "pw", SSLMode: "verify-full",
 			MaxOpenConns: 7, SessionLookups: 3, QueryTimeout: 250 * time.Millisecond, DialTimeout: 2 * time.Second},
-		SMTP: config.SMTP{Host: "mail", Port: 25, TLS: "tls", Username: "mu", Password: "mp", From: "x@example.com"},
+		SMTP: config.SMTP{Host: "mail", Port: 25, TLS: "tls", Username: "mu", Password: "mp", From: "x@example.com",
+			Workers: 2, QueueSize: 8, SendTimeout: 9 * time.Second},
 	}
 	// Compare by JSON with secrets revealed, so that every field is covered.
 	if got, w := dump(c), dump(want); got != w {
@@ -218,6 +227,10 @@ func TestValidate(t *testing.T) {
 		{"development origin *.com", validEnv("AUTH_TRUSTED_ORIGINS=*.com"), nil},
 		{"development without rate limit", validEnv("AUTH_RATE_LIMIT_ENABLED=false"), nil},
 		{"zero timeout", validEnv("DB_QUERY_TIMEOUT=0s"), []string{"DB_QUERY_TIMEOUT must be a positive duration"}},
+		{"no mail senders", validEnv("SMTP_WORKERS=0", "SMTP_QUEUE_SIZE=-1", "SMTP_SEND_TIMEOUT=0s"),
+			[]string{"SMTP_WORKERS must be positive", "SMTP_QUEUE_SIZE must be positive", "SMTP_SEND_TIMEOUT must be a positive duration"}},
+		{"negative hash limits", validEnv("AUTH_PASSWORD_HASH_CONCURRENCY=-1", "AUTH_PASSWORD_HASH_QUEUE=-1"),
+			[]string{"AUTH_PASSWORD_HASH_CONCURRENCY must be 0", "AUTH_PASSWORD_HASH_QUEUE must be 0"}},
 		{"bad from", validEnv("SMTP_FROM=not an address"), []string{"SMTP_FROM must be a mail address"}},
 		{"every problem at once",
 			[]string{"APP_ENV=development", "APP_SECRET=short", "DB_PORT=70000", "SMTP_PORT=-1", "DB_SSLMODE=allow", "AUTH_TRUSTED_ORIGINS=*"},
@@ -347,7 +360,8 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"HTTP_ADDR", "HTTP_BODY_LIMIT", "HTTP_READ_TIMEOUT", "HTTP_WRITE_TIMEOUT", "HTTP_IDLE_TIMEOUT", "HTTP_SHUTDOWN_TIMEOUT",
 		"DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DB_SSLMODE", "DB_MAX_OPEN_CONNS", "DB_SESSION_LOOKUPS", "DB_QUERY_TIMEOUT", "DB_DIAL_TIMEOUT",
 		"SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_FROM",
-		"SMTP_TLS",
+		"SMTP_TLS", "SMTP_WORKERS", "SMTP_QUEUE_SIZE", "SMTP_SEND_TIMEOUT",
+		"AUTH_PASSWORD_HASH_CONCURRENCY", "AUTH_PASSWORD_HASH_QUEUE",
 	}
 	var got []string
 	for k := range documented {
@@ -378,7 +392,8 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"HTTP_IDLE_TIMEOUT": "1s", "HTTP_SHUTDOWN_TIMEOUT": "1s", "DB_HOST": "h", "DB_PORT": "1", "DB_NAME": "n",
 		"DB_USER": "u", "DB_PASSWORD": "p", "DB_SSLMODE": "require", "DB_MAX_OPEN_CONNS": "1", "DB_SESSION_LOOKUPS": "1", "DB_QUERY_TIMEOUT": "1s",
 		"DB_DIAL_TIMEOUT": "1s", "SMTP_HOST": "m", "SMTP_PORT": "1", "SMTP_USERNAME": "u", "SMTP_PASSWORD": "p",
-		"SMTP_FROM": "a@b.cd", "SMTP_TLS": "none",
+		"SMTP_FROM": "a@b.cd", "SMTP_TLS": "none", "SMTP_WORKERS": "1", "SMTP_QUEUE_SIZE": "1", "SMTP_SEND_TIMEOUT": "1s",
+		"AUTH_PASSWORD_HASH_CONCURRENCY": "1", "AUTH_PASSWORD_HASH_QUEUE": "1",
 	}
 	for _, name := range want {
 		c, err := load(t, validEnv(name+"="+samples[name]))

@@ -74,6 +74,13 @@ func (c Config) Validate() error {
 		add("AUTH_COOKIE_CACHE_MAX_AGE must be 0 (off) or whole seconds up to 400 days, e.g. 5m (got %v)", m)
 	}
 
+	if c.Auth.PasswordHashConcurrency < 0 {
+		add("AUTH_PASSWORD_HASH_CONCURRENCY must be 0 (GOMAXPROCS) or positive (got %d)", c.Auth.PasswordHashConcurrency)
+	}
+	if c.Auth.PasswordHashQueue < 0 {
+		add("AUTH_PASSWORD_HASH_QUEUE must be 0 (64 per concurrent hash) or positive (got %d)", c.Auth.PasswordHashQueue)
+	}
+
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		add("HTTP_ADDR must be host:port (got %q)", c.HTTP.Addr)
 	}
@@ -113,6 +120,13 @@ func (c Config) Validate() error {
 	if c.SMTP.Port != 0 {
 		port(add, "SMTP_PORT", c.SMTP.Port)
 	}
+	if c.SMTP.Workers <= 0 {
+		add("SMTP_WORKERS must be positive (got %d)", c.SMTP.Workers)
+	}
+	if c.SMTP.QueueSize <= 0 {
+		add("SMTP_QUEUE_SIZE must be positive (got %d)", c.SMTP.QueueSize)
+	}
+	positive(add, "SMTP_SEND_TIMEOUT", c.SMTP.SendTimeout)
 	if !slices.Contains([]string{"starttls", "tls", "none"}, c.SMTP.TLS) {
 		add("SMTP_TLS must be starttls, tls or none (got %q)", c.SMTP.TLS)
 	}
