@@ -90,7 +90,7 @@ type Deps struct {
 	// weak token.
 	Random io.Reader
 	// DecoyHash is a hash in Hasher's format that no password matches
-	// (crypto.ScryptHasher.Decoy()). Sign-in verifies against it when there
+	// (password.ScryptHasher.Decoy()). Sign-in verifies against it when there
 	// is no user or no password to check, so that an unknown email costs the
 	// same hashing work as a wrong password. Optional: when empty, the engine
 	// hashes the submitted password instead, which costs the same for

@@ -60,6 +60,11 @@ type Auth struct {
 	// DeleteUserConfirmByEmail mails a confirmation link (better-auth's
 	// sendDeleteAccountVerification) instead of deleting at once.
 	DeleteUserConfirmByEmail bool `koanf:"delete_user_confirm_by_email"`
+	// PasswordHashConcurrency bounds scrypt runs at once (0 = GOMAXPROCS;
+	// each takes a core and 32 MiB); PasswordHashQueue bounds the callers
+	// waiting (0 = 64 per run), beyond which sign-ins get 503.
+	PasswordHashConcurrency int `koanf:"password_hash_concurrency"`
+	PasswordHashQueue       int `koanf:"password_hash_queue"`
 }
 
 // HTTP holds the listener's limits.
@@ -91,19 +96,28 @@ type DB struct {
 	PreparedStatements bool `koanf:"prepared_statements"`
 }
 
-// SMTP holds the outgoing mail settings; with no Host, mails are logged.
+// SMTP holds the outgoing mail settings; with no Host, mails are logged
+// (refused in production, since the log would then hold live reset links).
 type SMTP struct {
-	Host     string `koanf:"host"`
-	Port     int    `koanf:"port"`
+	Host string `koanf:"host"`
+	Port int    `koanf:"port"` // 0: 465 with TLS "tls", else 587
+	// TLS is starttls (required, never opportunistic), tls (implicit, SMTPS)
+	// or none (production allows it towards a loopback relay only).
+	TLS      string `koanf:"tls"`
 	Username string `koanf:"username"`
 	Password Secret `koanf:"password"`
 	From     string `koanf:"from"`
+	// Mails wait in a queue of QueueSize for Workers senders, each delivery
+	// bounded by SendTimeout, so that requests never wait for the server.
+	Workers     int           `koanf:"workers"`
+	QueueSize   int           `koanf:"queue_size"`
+	SendTimeout time.Duration `koanf:"send_timeout"`
 }
 
 // defaults are the values used when neither file nor environment sets a key.
 func defaults() map[string]any {
 	return map[string]any{
-		"app.env":                                "development",
+		"app.env":                                "production",
 		"auth.trusted_origins":                   []string{},
 		"auth.trusted_proxies":                   []string{},
 		"auth.rate_limit_enabled":                true,
@@ -131,7 +145,13 @@ func defaults() map[string]any {
 		"db.query_timeout":                       "3s",
 		"db.dial_timeout":                        "5s",
 		"db.prepared_statements":                 true,
-		"smtp.port":                              587,
+		"smtp.port":                              0,
+		"smtp.tls":                               "starttls",
+		"smtp.workers":                           4,
+		"smtp.queue_size":                        1024,
+		"smtp.send_timeout":                      "15s",
+		"auth.password_hash_concurrency":         0,
+		"auth.password_hash_queue":               0,
 		"smtp.from":                              "authd <no-reply@localhost>",
 	}
 }

@@ -23,7 +23,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/authd/authd/adapters/crypto"
+	"github.com/authd/authd/adapters/emailtoken"
 	"github.com/authd/authd/adapters/mail"
 	"github.com/authd/authd/adapters/memory"
 	"github.com/authd/authd/core"
@@ -133,7 +133,7 @@ func newHarness(t testing.TB, cfg ...harnessConfig) *harness {
 		logs:     &syncBuffer{},
 		t:        t,
 	}
-	signer, err := crypto.NewJWTSigner([]byte(testSecret))
+	signer, err := emailtoken.NewJWTSigner([]byte(testSecret))
 	if err != nil {
 		t.Fatal(err)
 	}

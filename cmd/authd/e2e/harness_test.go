@@ -258,6 +258,7 @@ func startAuthd(t testing.TB, db bunpg.Config, smtpAddr string, extra ...string)
 		"DB_PASSWORD="+db.Password,
 		"SMTP_HOST="+smtpHost,
 		"SMTP_PORT="+smtpPort,
+		"SMTP_TLS=none", // the sink is loopback
 		"AUTH_RATE_LIMIT_ENABLED=false",
 		"AUTH_DELETE_USER_ENABLED=true",
 	)
