@@ -164,19 +164,20 @@ func isHeaderList(s string) bool {
 }
 
 // rateLimit runs before routing, like better-auth's onRequest limiter, so
-// unknown paths count too. Health probes are exempt.
+// unknown paths count too (all under one key per client). Health probes are
+// exempt.
 func (s *server) rateLimit(c *fiber.Ctx) error {
 	raw := c.Request().URI().PathOriginal()
 	if bytes.Equal(raw, []byte(healthPath)) || bytes.Equal(raw, []byte(readyPath)) {
 		return c.Next()
 	}
-	path := rateLimitPath(string(raw), s.o.BasePath)
-	rule := ruleFor(path)
+	route := s.rateRoutes.match(rateLimitPath(string(raw), s.o.BasePath))
+	rule := ruleFor(route)
 	keyIP := noTrustedIP
 	if a, ok := s.client(c); ok {
 		keyIP = rateKeyIP(a)
 	}
-	d, err := s.limiter.Consume(c.UserContext(), keyIP+"|"+path, rule.window, rule.max, s.clock.Now())
+	d, err := s.limiter.Consume(c.UserContext(), keyIP+"|"+route, rule.window, rule.max, s.clock.Now())
 	if err != nil {
 		var ce *core.Error
 		if errors.As(err, &ce) {

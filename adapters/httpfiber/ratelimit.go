@@ -8,12 +8,59 @@ import (
 )
 
 // Rate limiting follows better-auth's limiter (wire spec §9.2), keyed
-// "<ip>|<path>", with the client address taken from the socket unless the
-// socket is a trusted proxy.
+// "<ip>|<route>", with the client address taken from the socket unless the
+// socket is a trusted proxy. better-auth keys by the raw path; keyed so, every
+// distinct path would be a counter (a row, with database storage) of its own,
+// and a path's secrets (reset tokens) would be stored with it. The route is
+// the pattern the canonical path matches, or unmatchedRoute.
 
 // noTrustedIP is better-auth's shared fail-closed key part for requests whose
 // client address cannot be established.
 const noTrustedIP = "no-trusted-ip"
+
+// unmatchedRoute is the one route every path that names no route is
+// counted under.
+const unmatchedRoute = "/*"
+
+// rateRoutes are the route patterns, relative to the base path and lower
+// case like the paths rateLimitPath produces.
+type rateRoutes struct {
+	static map[string]bool
+	params [][]string // segments of patterns with ":name" segments
+}
+
+func (r *rateRoutes) add(pattern string) {
+	if !strings.Contains(pattern, "/:") {
+		if r.static == nil {
+			r.static = map[string]bool{}
+		}
+		r.static[pattern] = true
+		return
+	}
+	r.params = append(r.params, strings.Split(pattern, "/"))
+}
+
+// match names the route a canonical path falls under, without keeping any
+// of the path: a parameter stays ":name".
+func (r *rateRoutes) match(path string) string {
+	if r.static[path] {
+		return path
+	}
+	segs := strings.Split(path, "/")
+next:
+	for _, pat := range r.params {
+		if len(pat) != len(segs) {
+			continue
+		}
+		for i, p := range pat {
+			if !strings.HasPrefix(p, ":") && p != segs[i] {
+				continue next
+			}
+		}
+		return strings.Join(pat, "/")
+	}
+	return unmatchedRoute
+}
 
 type rateRule struct {
 	window time.Duration
@@ -26,8 +73,8 @@ var (
 	ruleMail      = rateRule{60 * time.Second, 3}
 )
 
-// ruleFor picks better-auth's built-in rule for a path relative to the base
-// path (as produced by rateLimitPath).
+// ruleFor picks better-auth's built-in rule for a route relative to the base
+// path (as produced by rateRoutes.match).
 func ruleFor(path string) rateRule {
 	for _, p := range []string{"/sign-in", "/sign-up", "/change-password", "/change-email"} {
 		if strings.HasPrefix(path, p) {

@@ -21,6 +21,8 @@ type server struct {
 	origins originPolicy
 	cookies cookieCodec
 	proxies []netip.Prefix
+	// rateRoutes are filled in as routes are added, before serving.
+	rateRoutes rateRoutes
 	// baseOrigin is the origin of BaseURL, trusted for "Origin: null" from a
 	// same-origin context.
 	baseOrigin string
