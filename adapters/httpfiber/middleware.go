@@ -197,14 +197,19 @@ func (s *server) client(c *fiber.Ctx) (netip.Addr, bool) {
 		return a, a.IsValid()
 	}
 	remote, _ := netip.AddrFromSlice(c.Context().RemoteIP())
-	var xff []string
-	for _, v := range c.Request().Header.PeekAll(fiber.HeaderXForwardedFor) {
-		xff = append(xff, string(v))
-	}
-	a, ok := clientIP(remote, strings.Join(xff, ","), s.proxies)
+	a, ok := clientIP(remote, joinHeader(c, fiber.HeaderXForwardedFor), joinHeader(c, fiber.HeaderForwarded), s.proxies)
 	if !ok {
 		a = netip.Addr{}
 	}
 	c.Locals(localClient, a)
 	return a, ok
+}
+
+// joinHeader joins the header's lines as one comma-separated list.
+func joinHeader(c *fiber.Ctx, name string) string {
+	var vs []string
+	for _, v := range c.Request().Header.PeekAll(name) {
+		vs = append(vs, string(v))
+	}
+	return strings.Join(vs, ",")
 }

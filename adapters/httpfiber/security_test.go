@@ -325,6 +325,27 @@ func TestRateLimit_TrustedProxy(t *testing.T) {
 	if s := send("not-an-ip"); s != 429 {
 		t.Fatalf("no client address means no limit: %d", s)
 	}
+	// A proxy that appends the client's port: the client keeps its own
+	// bucket (not the shared fail-closed one), whatever its port.
+	for i := 0; i < 3; i++ {
+		if s := send("203.0.113.5:" + strconv.Itoa(4000+i)); s != 400 {
+			t.Fatalf("request %d with a port: %d", i, s)
+		}
+	}
+	if s := send("203.0.113.5"); s != 429 {
+		t.Fatalf("the client behind a port-appending proxy was not limited: %d", s)
+	}
+	forwarded := func(v string) int {
+		return h.do("POST", "/api/auth/sign-in/email", `{}`, "Forwarded", v).status
+	}
+	for i := 0; i < 3; i++ {
+		if s := forwarded(`for="[2001:db8:1::5]:` + strconv.Itoa(4000+i) + `"`); s != 400 {
+			t.Fatalf("Forwarded request %d: %d", i, s)
+		}
+	}
+	if s := send("[2001:db8:1::6]:80"); s != 429 {
+		t.Fatalf("the /64 behind Forwarded was not limited: %d", s)
+	}
 }
 
 func TestPanicIsContained(t *testing.T) {
