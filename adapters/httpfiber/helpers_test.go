@@ -162,7 +162,10 @@ func newHarness(t testing.TB, cfg ...harnessConfig) *harness {
 	if hc.wrapLimiter != nil {
 		limiter = hc.wrapLimiter(limiter)
 	}
-	h.app = NewApp(h.opts, auth, limiter, hc.ready, h.clock)
+	h.app, err = NewApp(h.opts, auth, limiter, hc.ready, h.clock)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return h
 }
 
