@@ -27,11 +27,11 @@ type Options struct {
 	// be redirected to; better-auth's patterns ("https://*.example.com",
 	// "*.example.com", "myapp://") are supported.
 	TrustedOrigins []string
-	// RateLimitEnabled turns on better-auth's per-IP, per-path limits.
+	// RateLimitEnabled turns on better-auth's per-IP, per-route limits.
 	RateLimitEnabled bool
 	// TrustedProxies (IPs or CIDRs) may supply the client address in
-	// X-Forwarded-For or RFC 7239 Forwarded. Requests from anyone else are keyed by their socket
-	// address.
+	// X-Forwarded-For or RFC 7239 Forwarded. Requests from anyone else are
+	// keyed by their socket address.
 	TrustedProxies []string
 	// BodyLimit caps request bodies in bytes (413 above), default 64 KiB.
 	BodyLimit int
