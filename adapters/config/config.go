@@ -74,6 +74,7 @@ type HTTP struct {
 	ReadTimeout     time.Duration `koanf:"read_timeout"`
 	WriteTimeout    time.Duration `koanf:"write_timeout"`
 	IdleTimeout     time.Duration `koanf:"idle_timeout"`
+	MaxConns        int           `koanf:"max_conns"` // connections served at once
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
 }
 
@@ -134,6 +135,7 @@ func defaults() map[string]any {
 		"http.read_timeout":                      "10s",
 		"http.write_timeout":                     "15s",
 		"http.idle_timeout":                      "60s",
+		"http.max_conns":                         4096,
 		"http.shutdown_timeout":                  "30s",
 		"db.host":                                "localhost",
 		"db.port":                                5432,

@@ -96,6 +96,9 @@ func (c Config) Validate() error {
 	if c.HTTP.BodyLimit <= 0 {
 		add("HTTP_BODY_LIMIT must be a positive number of bytes")
 	}
+	if c.HTTP.MaxConns <= 0 {
+		add("HTTP_MAX_CONNS must be a positive number of connections")
+	}
 	positive(add, "HTTP_READ_TIMEOUT", c.HTTP.ReadTimeout)
 	positive(add, "HTTP_WRITE_TIMEOUT", c.HTTP.WriteTimeout)
 	positive(add, "HTTP_IDLE_TIMEOUT", c.HTTP.IdleTimeout)

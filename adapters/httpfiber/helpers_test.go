@@ -115,6 +115,8 @@ type harnessConfig struct {
 	opts   func(*Options)
 	policy func(*core.Policy)
 	ready  ReadinessFunc
+	// wrapLimiter, if set, wraps the limiter the app (not the engine) uses.
+	wrapLimiter func(core.RateLimiter) core.RateLimiter
 }
 
 func newHarness(t testing.TB, cfg ...harnessConfig) *harness {
@@ -156,7 +158,14 @@ func newHarness(t testing.TB, cfg ...harnessConfig) *harness {
 	if hc.opts != nil {
 		hc.opts(&h.opts)
 	}
-	h.app = NewApp(h.opts, auth, h.limiter, hc.ready, h.clock)
+	var limiter core.RateLimiter = h.limiter
+	if hc.wrapLimiter != nil {
+		limiter = hc.wrapLimiter(limiter)
+	}
+	h.app, err = NewApp(h.opts, auth, limiter, hc.ready, h.clock)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return h
 }
 

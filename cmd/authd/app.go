@@ -160,6 +160,7 @@ func httpOptions(cfg config.Config, log *slog.Logger) httpfiber.Options {
 		ReadTimeout:        cfg.HTTP.ReadTimeout,
 		WriteTimeout:       cfg.HTTP.WriteTimeout,
 		IdleTimeout:        cfg.HTTP.IdleTimeout,
+		MaxConns:           cfg.HTTP.MaxConns,
 		Logger:             log,
 	}
 }
