@@ -104,13 +104,6 @@ func (a *Auth) ChangePassword(ctx context.Context, v SessionView, in ChangePassw
 	}
 
 	var session *Session
-	if in.RevokeOtherSessions {
-		s, err := a.newSession(v.User.ID(), in.DontRemember, in.Meta)
-		if err != nil {
-			return AuthResult{}, err
-		}
-		session = &s
-	}
 	err = a.d.Tx.WithinTx(ctx, func(ctx context.Context) error {
 		// The account row first, as ResetPassword takes it, so that the two
 		// queue on it rather than deadlock on sessions.
@@ -123,7 +116,7 @@ func (a *Auth) ChangePassword(ctx context.Context, v SessionView, in ChangePassw
 		case err != nil:
 			return err
 		}
-		if session == nil {
+		if !in.RevokeOtherSessions {
 			// Writing the session back both proves it still exists and
 			// holds it to commit, so a revocation cannot slip in between.
 			return sessionGone(a.d.Sessions.Update(ctx, v.Session))
@@ -138,7 +131,9 @@ func (a *Auth) ChangePassword(ctx context.Context, v SessionView, in ChangePassw
 		if _, err := a.d.Sessions.DeleteByUser(ctx, v.User.ID(), ""); err != nil {
 			return err
 		}
-		return a.createSession(ctx, *session)
+		s, err := a.IssueSession(ctx, SessionGrant{UserID: v.User.ID(), DontRemember: in.DontRemember, Meta: in.Meta})
+		session = &s
+		return err
 	})
 	if errors.Is(err, ErrAccountNotFound) {
 		return AuthResult{}, ErrCredentialAccountMissing.With(err)
