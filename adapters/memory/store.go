@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,8 @@ type tables struct {
 	sessionIDs    map[string]string                  // session id -> token
 	accounts      map[string]core.AccountRecord      // by id
 	verifications map[string]core.VerificationRecord // by id
+	backlog       []core.CacheEntry                  // oldest first
+	backlogSeq    int64
 }
 
 func NewStore() *Store {
@@ -60,6 +63,7 @@ func (s *Store) Sessions() *SessionRepository           { return &SessionReposit
 func (s *Store) Accounts() *AccountRepository           { return &AccountRepository{s} }
 func (s *Store) Verifications() *VerificationRepository { return &VerificationRepository{s} }
 func (s *Store) Tx() *Transactor                        { return &Transactor{s} }
+func (s *Store) CacheBacklog() *CacheBacklog            { return &CacheBacklog{s} }
 
 // RateLimiter returns the store's limiter; its counters live outside the
 // tables and transactions, like a limiter that must count failed requests too.
@@ -73,6 +77,7 @@ func (t tables) clone() tables {
 		users: maps.Clone(t.users), emails: maps.Clone(t.emails),
 		sessions: maps.Clone(t.sessions), sessionIDs: maps.Clone(t.sessionIDs),
 		accounts: maps.Clone(t.accounts), verifications: maps.Clone(t.verifications),
+		backlog: slices.Clone(t.backlog), backlogSeq: t.backlogSeq,
 	}
 }
 

@@ -22,6 +22,7 @@ type Adapters struct {
 	Tx            core.Transactor
 	RateLimiter   core.RateLimiter
 	TaskLock      core.TaskLock
+	CacheBacklog  core.CacheBacklog
 }
 
 // RunAll runs every group as a parallel subtest. Each group calls newAdapters
@@ -34,7 +35,7 @@ func RunAll(t *testing.T, newAdapters func(t *testing.T) Adapters) {
 	}{
 		{"Users", RunUsers}, {"Sessions", RunSessions}, {"Accounts", RunAccounts},
 		{"Verifications", RunVerifications}, {"Tx", RunTx}, {"RateLimiter", RunRateLimiter},
-		{"TaskLock", RunTaskLock},
+		{"TaskLock", RunTaskLock}, {"CacheBacklog", RunCacheBacklog},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -69,7 +70,7 @@ func nilPorts(a Adapters, names ...string) []string {
 	set := map[string]bool{
 		"Users": a.Users == nil, "Sessions": a.Sessions == nil, "Accounts": a.Accounts == nil,
 		"Verifications": a.Verifications == nil, "Tx": a.Tx == nil, "RateLimiter": a.RateLimiter == nil,
-		"TaskLock": a.TaskLock == nil,
+		"TaskLock": a.TaskLock == nil, "CacheBacklog": a.CacheBacklog == nil,
 	}
 	var out []string
 	for _, n := range names {
