@@ -47,9 +47,9 @@ func newCache(rdb redis.UniversalClient, cfg Config, clock core.Clock) *cache {
 	return &cache{rdb: rdb, timeout: cfg.withDefaults().Timeout, clock: clock, cluster: cluster}
 }
 
-func sessionKey(token string) string        { return Prefix + token }
-func listKey(userID string) string          { return Prefix + "active-sessions-" + userID }
-func revokedKey(userID string) string       { return Prefix + "revoked-sessions-before-" + userID }
+func sessionKey(token string) string           { return Prefix + token }
+func listKey(userID string) string             { return Prefix + "active-sessions-" + userID }
+func revokedKey(userID string) string          { return Prefix + "revoked-sessions-before-" + userID }
 func verificationKey(identifier string) string { return Prefix + "verification:" + identifier }
 
 func (c *cache) call(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -143,8 +143,9 @@ func (l *layeredSessions) DeleteByUser(ctx context.Context, userID, exceptToken 
 		e.Kind = core.CacheEvictUser
 	}
 	var n int
+	var owed bool
 	err := l.tx.WithinTx(ctx, func(ctx context.Context) error {
-		if !l.health.Usable() {
+		if owed = !l.health.Usable(); owed {
 			if err := l.health.owe(ctx, e); err != nil {
 				return err
 			}
@@ -156,7 +157,7 @@ func (l *layeredSessions) DeleteByUser(ctx context.Context, userID, exceptToken 
 	if err != nil {
 		return 0, err
 	}
-	l.applyAfterCommit(ctx, e, func(ctx context.Context) error {
+	l.applyAfterCommit(ctx, e, owed, func(ctx context.Context) error {
 		if exceptToken != "" {
 			return l.c.evict(ctx, userID, exceptToken)
 		}
@@ -171,12 +172,13 @@ func (l *layeredSessions) DeleteExpired(ctx context.Context, t time.Time, limit 
 
 // applyAfterCommit makes a removal once the database has committed it; if
 // Redis fails then, the removal is owed.
-func (l *Layered) applyAfterCommit(ctx context.Context, e core.CacheEntry, apply func(context.Context) error) {
+// owed says the transaction recorded it already.
+func (l *Layered) applyAfterCommit(ctx context.Context, e core.CacheEntry, owed bool, apply func(context.Context) error) {
 	afterCommit(ctx, func(ctx context.Context) {
-		// Owed twice at worst (also inside the transaction): replaying a
-		// removal again is harmless.
 		if !l.health.Usable() {
-			l.oweAfterCommit(ctx, e)
+			if !owed {
+				l.oweAfterCommit(ctx, e)
+			}
 			return
 		}
 		if err := apply(ctx); err != nil {
@@ -186,8 +188,8 @@ func (l *Layered) applyAfterCommit(ctx context.Context, e core.CacheEntry, apply
 	})
 }
 
-func (l *layeredSessions) applyAfterCommit(ctx context.Context, e core.CacheEntry, apply func(context.Context) error) {
-	(*Layered)(l).applyAfterCommit(ctx, e, apply)
+func (l *layeredSessions) applyAfterCommit(ctx context.Context, e core.CacheEntry, owed bool, apply func(context.Context) error) {
+	(*Layered)(l).applyAfterCommit(ctx, e, owed, apply)
 }
 
 func (l *layeredSessions) oweAfterCommit(ctx context.Context, e core.CacheEntry) {
@@ -210,7 +212,9 @@ type layeredUsers struct{ l *Layered }
 
 var _ core.UserRepository = (*layeredUsers)(nil)
 
-func (u *layeredUsers) Create(ctx context.Context, user core.User) error { return u.l.users.Create(ctx, user) }
+func (u *layeredUsers) Create(ctx context.Context, user core.User) error {
+	return u.l.users.Create(ctx, user)
+}
 func (u *layeredUsers) ByID(ctx context.Context, id string) (core.User, error) {
 	return u.l.users.ByID(ctx, id)
 }
@@ -232,8 +236,9 @@ func (u *layeredUsers) Delete(ctx context.Context, id string) error {
 }
 
 func (u *layeredUsers) change(ctx context.Context, e core.CacheEntry, write, apply func(context.Context) error) error {
+	var owed bool
 	err := u.l.tx.WithinTx(ctx, func(ctx context.Context) error {
-		if !u.l.health.Usable() {
+		if owed = !u.l.health.Usable(); owed {
 			if err := u.l.health.owe(ctx, e); err != nil {
 				return err
 			}
@@ -243,6 +248,6 @@ func (u *layeredUsers) change(ctx context.Context, e core.CacheEntry, write, app
 	if err != nil {
 		return err
 	}
-	u.l.applyAfterCommit(ctx, e, apply)
+	u.l.applyAfterCommit(ctx, e, owed, apply)
 	return nil
 }
