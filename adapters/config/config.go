@@ -22,6 +22,23 @@ type Config struct {
 	HTTP HTTP `koanf:"http"`
 	DB   DB   `koanf:"db"`
 	SMTP SMTP `koanf:"smtp"`
+	// Redis is better-auth's secondaryStorage (AUTH_SECONDARY_STORAGE=redis).
+	Redis Redis `koanf:"redis"`
+	// Metrics serves Prometheus's /metrics on its own listener.
+	Metrics Metrics `koanf:"metrics"`
+}
+
+// Redis locates the Redis server (or Sentinel, or Cluster).
+type Redis struct {
+	// URL is redis://[user:password@]host:port/db; more addresses as
+	// repeated addr=host:port query parameters (Cluster), master_name=<name>
+	// for Sentinel. A Secret: it may hold the password.
+	URL Secret `koanf:"url"`
+}
+
+// Metrics configures the Prometheus listener.
+type Metrics struct {
+	Addr string `koanf:"addr"` // empty = off
 }
 
 // App holds process-wide settings.
@@ -39,7 +56,14 @@ type Auth struct {
 	RequireEmailVerification      bool     `koanf:"require_email_verification"`
 	DeleteUserEnabled             bool     `koanf:"delete_user_enabled"`
 	RateLimitEnabled              bool     `koanf:"rate_limit_enabled"`
-	RateLimitStorage              string   `koanf:"rate_limit_storage"` // memory | database
+	RateLimitStorage              string   `koanf:"rate_limit_storage"` // memory | database | secondary-storage
+	// SecondaryStorage is "redis" for better-auth's secondaryStorage
+	// (sessions, verification values and rate limits in Redis), or empty.
+	SecondaryStorage string `koanf:"secondary_storage"`
+	// StoreSessionInDatabase keeps sessions in Postgres too (better-auth's
+	// session.storeSessionInDatabase), so that a Redis outage degrades to
+	// the database.
+	StoreSessionInDatabase bool `koanf:"store_session_in_database"`
 	RevokeSessionsOnPasswordReset bool     `koanf:"revoke_sessions_on_password_reset"`
 	// TrustedProxies are the IPs/CIDRs whose X-Forwarded-For is believed.
 	TrustedProxies []string `koanf:"trusted_proxies"`
@@ -123,6 +147,10 @@ func defaults() map[string]any {
 		"auth.trusted_proxies":                   []string{},
 		"auth.rate_limit_enabled":                true,
 		"auth.rate_limit_storage":                "memory",
+		"auth.secondary_storage":                 "",
+		"auth.store_session_in_database":         true,
+		"redis.url":                              "",
+		"metrics.addr":                           "",
 		"auth.revoke_sessions_on_password_reset": true,
 		"auth.delete_user_confirm_by_email":      true,
 		"auth.cookie_cache_max_age":              "0s",

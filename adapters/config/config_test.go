@@ -130,6 +130,8 @@ func TestEnvironmentNames(t *testing.T) {
 		"SMTP_HOST=mail", "SMTP_PORT=25", "SMTP_TLS=tls", "SMTP_USERNAME=mu", "SMTP_PASSWORD=mp", "SMTP_FROM=x@example.com",
 		"SMTP_WORKERS=2", "SMTP_QUEUE_SIZE=8", "SMTP_SEND_TIMEOUT=9s",
 		"AUTH_PASSWORD_HASH_CONCURRENCY=3", "AUTH_PASSWORD_HASH_QUEUE=5",
+		"AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=redis://:pw@r:6380/2", "AUTH_STORE_SESSION_IN_DATABASE=true",
+		"METRICS_ADDR=127.0.0.1:9100",
 		// Platforms set variables of their own; they must not break start-up.
 		"PATH=/bin", "APP_UNKNOWN=1", "AUTH=1", "KUBERNETES_SERVICE_HOST=10.0.0.1",
 	})
@@ -148,7 +150,10 @@ func TestEnvironmentNames(t *testing.T) {
 			TrustedProxies: []string{"10.0.0.0/8", "127.0.0.1"}, CookieCacheMaxAge: 5 * time.Minute, CookieCacheVersion: "2",
 			JanitorInterval:          time.Minute,
 			SignInFailuresPerNetwork: 7, SignInFailuresPerAccount: 70,
-			PasswordHashConcurrency: 3, PasswordHashQueue: 5},
+			PasswordHashConcurrency: 3, PasswordHashQueue: 5,
+			SecondaryStorage: "redis", StoreSessionInDatabase: true},
+		Redis:   config.Redis{URL: "redis://:pw@r:6380/2"},
+		Metrics: config.Metrics{Addr: "127.0.0.1:9100"},
 		HTTP: config.HTTP{Addr: ":9000", BodyLimit: 1024, ReadTimeout: time.Second, WriteTimeout: 2 * time.Second,
 			IdleTimeout: 3 * time.Second, ShutdownTimeout: 4 * time.Second, MaxConns: 5},
 		DB: config.DB{Host: "db", Port: 6543, Name: "n", User: "u", Password: "pw", SSLMode: "verify-full",
@@ -201,7 +206,13 @@ func TestValidate(t *testing.T) {
 		{"wildcard origin", validEnv("AUTH_TRUSTED_ORIGINS=https://a.example.com,*"), []string{`AUTH_TRUSTED_ORIGINS must not contain "*"`}},
 		{"bad trusted proxy", validEnv("AUTH_TRUSTED_PROXIES=10.0.0.0/33"), []string{"AUTH_TRUSTED_PROXIES"}},
 		{"bad env", validEnv("APP_ENV=staging"), []string{"APP_ENV must be one of"}},
-		{"bad rate limit storage", validEnv("AUTH_RATE_LIMIT_STORAGE=redis"), []string{"AUTH_RATE_LIMIT_STORAGE must be memory or database"}},
+		{"bad rate limit storage", validEnv("AUTH_RATE_LIMIT_STORAGE=redis"), []string{"AUTH_RATE_LIMIT_STORAGE must be memory, database or secondary-storage"}},
+		{"secondary-storage limits without redis", validEnv("AUTH_RATE_LIMIT_STORAGE=secondary-storage"), []string{"needs AUTH_SECONDARY_STORAGE=redis"}},
+		{"redis without url", validEnv("AUTH_SECONDARY_STORAGE=redis"), []string{"REDIS_URL is required"}},
+		{"bad secondary storage", validEnv("AUTH_SECONDARY_STORAGE=memcached"), []string{"AUTH_SECONDARY_STORAGE must be redis or empty"}},
+		{"bad redis url", validEnv("AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=http://x"), []string{"REDIS_URL must be a redis://"}},
+		{"sessions only in redis", validEnv("AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=redis://r:6379/0", "AUTH_STORE_SESSION_IN_DATABASE=false"), []string{"AUTH_STORE_SESSION_IN_DATABASE=false"}},
+		{"bad metrics addr", validEnv("METRICS_ADDR=9100"), []string{"METRICS_ADDR must be host:port"}},
 		{"session lookups above the pool", validEnv("DB_MAX_OPEN_CONNS=2", "DB_SESSION_LOOKUPS=3"), []string{"DB_SESSION_LOOKUPS must be 0 (auto) or between 1 and DB_MAX_OPEN_CONNS"}},
 		{"fractional cookie cache age", validEnv("AUTH_COOKIE_CACHE_MAX_AGE=1500ms"), []string{"AUTH_COOKIE_CACHE_MAX_AGE must be 0 (off) or whole seconds"}},
 		{"negative cookie cache age", validEnv("AUTH_COOKIE_CACHE_MAX_AGE=-5s"), []string{"AUTH_COOKIE_CACHE_MAX_AGE must be 0 (off) or whole seconds"}},
@@ -564,5 +575,25 @@ func TestWarnings(t *testing.T) {
 		if w := c.Warnings(); len(w) != want || (want == 1 && !strings.Contains(w[0], "verify-full")) {
 			t.Errorf("%s: warnings %q", env, w)
 		}
+	}
+}
+
+// With Redis as secondary storage the rate limits live there, as in
+// better-auth, even where the config file names memory; only the
+// environment chooses otherwise.
+func TestRedisMovesRateLimits(t *testing.T) {
+	file := writeFile(t, "c.yaml", "auth:\n  rate_limit_storage: memory\n")
+	redis := validEnv("AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=redis://127.0.0.1:6379/0")
+	c, err := config.Load(config.WithEnviron(redis), config.WithConfigFile(file))
+	if err != nil || c.Auth.RateLimitStorage != "secondary-storage" {
+		t.Errorf("with redis and the file's memory: storage %q, %v; want secondary-storage", c.Auth.RateLimitStorage, err)
+	}
+	c, err = config.Load(config.WithEnviron(append(redis, "AUTH_RATE_LIMIT_STORAGE=database")), config.WithConfigFile(file))
+	if err != nil || c.Auth.RateLimitStorage != "database" {
+		t.Errorf("with redis and AUTH_RATE_LIMIT_STORAGE=database: storage %q, %v; want database", c.Auth.RateLimitStorage, err)
+	}
+	c, err = config.Load(config.WithEnviron(validEnv()), config.WithConfigFile(file))
+	if err != nil || c.Auth.RateLimitStorage != "memory" {
+		t.Errorf("without redis: storage %q, %v; want memory", c.Auth.RateLimitStorage, err)
 	}
 }

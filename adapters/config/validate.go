@@ -66,8 +66,29 @@ func (c Config) Validate() error {
 	if prod && !c.Auth.RateLimitEnabled {
 		add("AUTH_RATE_LIMIT_ENABLED must not be false when APP_ENV is production")
 	}
-	if !slices.Contains([]string{"memory", "database"}, c.Auth.RateLimitStorage) {
-		add("AUTH_RATE_LIMIT_STORAGE must be memory or database (got %q)", c.Auth.RateLimitStorage)
+	if !slices.Contains([]string{"memory", "database", "secondary-storage"}, c.Auth.RateLimitStorage) {
+		add("AUTH_RATE_LIMIT_STORAGE must be memory, database or secondary-storage (got %q)", c.Auth.RateLimitStorage)
+	} else if c.Auth.RateLimitStorage == "secondary-storage" && c.Auth.SecondaryStorage != "redis" {
+		add("AUTH_RATE_LIMIT_STORAGE=secondary-storage needs AUTH_SECONDARY_STORAGE=redis")
+	}
+	switch c.Auth.SecondaryStorage {
+	case "":
+	case "redis":
+		if u := c.Redis.URL.Reveal(); u == "" {
+			add("REDIS_URL is required when AUTH_SECONDARY_STORAGE is redis, e.g. redis://127.0.0.1:6379/0")
+		} else if p, err := url.Parse(u); err != nil || (p.Scheme != "redis" && p.Scheme != "rediss" && p.Scheme != "unix") {
+			add("REDIS_URL must be a redis://, rediss:// or unix:// URL (value not shown: it may hold a password)")
+		}
+		if !c.Auth.StoreSessionInDatabase {
+			add("AUTH_STORE_SESSION_IN_DATABASE=false (sessions only in Redis) is not supported yet: keep the default true")
+		}
+	default:
+		add("AUTH_SECONDARY_STORAGE must be redis or empty (got %q)", c.Auth.SecondaryStorage)
+	}
+	if a := c.Metrics.Addr; a != "" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			add("METRICS_ADDR must be host:port or empty (got %q)", a)
+		}
 	}
 
 	if m := c.Auth.CookieCacheMaxAge; m != 0 && (m < time.Second || m%time.Second != 0 || m > 400*24*time.Hour) {

@@ -37,6 +37,7 @@ func postgresStorage(cfg config.Config) fx.Option {
 			return func(ctx context.Context) error { return db.PingContext(ctx) }
 		}),
 		rateLimiterOption(cfg),
+		redisOption(cfg),
 	)
 }
 
@@ -51,6 +52,9 @@ func memoryStorage(cfg config.Config) fx.Option {
 // rateLimiterOption keeps counters in process memory unless the operator asked
 // for Postgres, which every instance behind a load balancer shares.
 func rateLimiterOption(cfg config.Config) fx.Option {
+	if cfg.Auth.RateLimitStorage == "secondary-storage" {
+		return redisRateLimiter(cfg)
+	}
 	if cfg.Auth.RateLimitStorage == "database" {
 		return fx.Provide(fx.Annotate(bunpg.NewPurgedRateLimiter, fx.As(new(core.RateLimiter))))
 	}
