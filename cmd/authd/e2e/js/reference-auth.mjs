@@ -2,6 +2,8 @@
 // mapped onto authd's Postgres schema (snake_case columns, singular tables).
 import { betterAuth } from "better-auth";
 import pg from "pg";
+import { Redis } from "ioredis";
+import { redisStorage } from "@better-auth/redis-storage";
 import { writeMail } from "./mail.mjs";
 
 // pg reads and writes `timestamp without time zone` in the process's local
@@ -20,13 +22,25 @@ export function poolFromEnv() {
 
 const link = (title, url) => `${title}\n\n${url}\n`;
 
-export function createReferenceAuth({ baseURL, mailDir, pool, secret }) {
+/**
+ * authd's AUTH_SECONDARY_STORAGE=redis with REDIS_URL, as better-auth's
+ * secondaryStorage through @better-auth/redis-storage; null otherwise.
+ */
+export function redisFromEnv() {
+	if (process.env.AUTH_SECONDARY_STORAGE !== "redis") return null;
+	return new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1 });
+}
+
+export function createReferenceAuth({ baseURL, mailDir, pool, secret, redis = null }) {
 	assertUTC();
 	const send = (to, subject, text) => writeMail(mailDir, { to, subject, text });
 	return betterAuth({
 		baseURL,
 		secret,
 		database: pool,
+		// authd keeps sessions in Postgres too unless
+		// AUTH_STORE_SESSION_IN_DATABASE=false (better-auth's default is false).
+		...(redis ? { secondaryStorage: redisStorage({ client: redis }) } : {}),
 		rateLimit: { enabled: false },
 		telemetry: { enabled: false },
 		emailAndPassword: {
@@ -58,6 +72,7 @@ export function createReferenceAuth({ baseURL, mailDir, pool, secret }) {
 			},
 		},
 		session: {
+			...(redis ? { storeSessionInDatabase: process.env.AUTH_STORE_SESSION_IN_DATABASE !== "false" } : {}),
 			// The Go harness sets COOKIE_CACHE_MAX_AGE (seconds) to test the
 			// session_data cookie cache; off otherwise, as in authd.
 			...(process.env.COOKIE_CACHE_MAX_AGE

@@ -3,14 +3,16 @@
 // Env: HTTP_ADDR (host:port), APP_SECRET, MAIL_DIR, PG* (libpq variables), TZ=UTC.
 import { createServer } from "node:http";
 import { toNodeHandler } from "better-auth/node";
-import { createReferenceAuth, poolFromEnv } from "./reference-auth.mjs";
+import { createReferenceAuth, poolFromEnv, redisFromEnv } from "./reference-auth.mjs";
 
 const addr = process.env.HTTP_ADDR;
 const [host, port] = addr?.split(":") ?? [];
 if (!host || !port) throw new Error("HTTP_ADDR must be host:port");
 
 const pool = poolFromEnv();
+const redis = redisFromEnv();
 const auth = createReferenceAuth({
+	redis,
 	baseURL: `http://${addr}`,
 	mailDir: process.env.MAIL_DIR,
 	pool,
@@ -26,7 +28,7 @@ const server = createServer((req, res) => {
 server.listen(Number(port), host, () => console.log(`reference better-auth listening on http://${addr}`));
 
 const stop = () => {
-	server.close(() => pool.end().then(() => process.exit(0)));
+	server.close(() => Promise.all([pool.end(), redis?.quit()]).then(() => process.exit(0)));
 	server.closeAllConnections();
 };
 process.on("SIGTERM", stop);

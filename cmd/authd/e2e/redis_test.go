@@ -1,0 +1,125 @@
+package e2e
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authd/authd/adapters/bunpg/bunpgtest"
+	"github.com/authd/authd/adapters/redisstore/redistest"
+)
+
+// TestRedisCrossServer runs authd and the real better-auth, configured with
+// @better-auth/redis-storage from the same env, on one database and one
+// Redis: each accepts the other's sessions, a sign-out, a user update or a
+// revocation on one is seen at once by the other, and the keys authd writes
+// have better-auth's names, shapes and TTLs.
+func TestRedisCrossServer(t *testing.T) {
+	installJS(t)
+	rdb, _ := redistest.Client(t)
+	db, _ := bunpgtest.NewMigratedDatabase(t)
+	mailDir := t.TempDir()
+	env := []string{"AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=" + redistest.URL()}
+	authd := startAuthd(t, db, startMailSink(t, mailDir), env...)
+	ref := startReferenceWith(t, db, mailDir, env...)
+	a := &httpAPI{base: authd.Origin + "/api/auth", origin: authd.Origin}
+	b := &httpAPI{base: ref.Origin + "/api/auth", origin: ref.Origin}
+	ctx := t.Context()
+
+	email := "redis-" + strings.ToLower(rand.Text()) + "@example.com"
+	status, body, cb := b.do(t, http.MethodPost, "/sign-up/email", "", map[string]any{"email": email, "password": "password123", "name": "Ref"})
+	if status != http.StatusOK {
+		t.Fatalf("better-auth sign-up: %d %v", status, body)
+	}
+	userID := body["user"].(map[string]any)["id"].(string)
+	status, body, ca := a.do(t, http.MethodPost, "/sign-in/email", "", map[string]any{"email": email, "password": "password123"})
+	if status != http.StatusOK {
+		t.Fatalf("authd sign-in: %d %v", status, body)
+	}
+	tokenA, tokenB := body["token"].(string), b.session(t, cb)["session"].(map[string]any)["token"].(string)
+
+	t.Run("each accepts the other's sessions", func(t *testing.T) {
+		sameJSON(t, "better-auth's session read by authd and by better-auth", a.session(t, cb), b.session(t, cb))
+		sameJSON(t, "authd's session read by better-auth and by authd", b.session(t, ca), a.session(t, ca))
+	})
+
+	t.Run("authd's keys have better-auth's names, shapes and TTLs", func(t *testing.T) {
+		shape := func(token string) (keys []string, ttl time.Duration) {
+			var v map[string]map[string]any
+			if err := json.Unmarshal([]byte(rdb.Get(ctx, "better-auth:"+token).Val()), &v); err != nil {
+				t.Fatalf("value of %s…: %v", token[:4], err)
+			}
+			for part, fields := range v {
+				for f := range fields {
+					keys = append(keys, part+"."+f)
+				}
+			}
+			slices.Sort(keys)
+			return keys, rdb.TTL(ctx, "better-auth:"+token).Val()
+		}
+		ka, ttlA := shape(tokenA)
+		kb, ttlB := shape(tokenB)
+		if !slices.Equal(ka, kb) {
+			t.Errorf("fields of authd's value %v, of better-auth's %v", ka, kb)
+		}
+		if d := ttlA - ttlB; d < -5*time.Second || d > 5*time.Second || ttlA < 604700*time.Second {
+			t.Errorf("TTLs: authd's %v, better-auth's %v", ttlA, ttlB)
+		}
+		var list []map[string]any
+		_ = json.Unmarshal([]byte(rdb.Get(ctx, "better-auth:active-sessions-"+userID).Val()), &list)
+		var tokens []string
+		for _, e := range list {
+			tokens = append(tokens, e["token"].(string))
+		}
+		if !slices.Contains(tokens, tokenA) || !slices.Contains(tokens, tokenB) {
+			t.Errorf("active-sessions lists %v, want both servers' tokens", tokens)
+		}
+	})
+
+	t.Run("a user update on one is seen at once by the other", func(t *testing.T) {
+		if status, body, _ := a.do(t, http.MethodPost, "/update-user", ca, map[string]any{"name": "Changed on authd"}); status != http.StatusOK {
+			t.Fatalf("authd update-user: %d %v", status, body)
+		}
+		if got := b.session(t, cb)["user"].(map[string]any)["name"]; got != "Changed on authd" {
+			t.Errorf("better-auth sees name %v after authd's update", got)
+		}
+		if status, body, _ := b.do(t, http.MethodPost, "/update-user", cb, map[string]any{"name": "Changed on better-auth"}); status != http.StatusOK {
+			t.Fatalf("better-auth update-user: %d %v", status, body)
+		}
+		if got := a.session(t, ca)["user"].(map[string]any)["name"]; got != "Changed on better-auth" {
+			t.Errorf("authd sees name %v after better-auth's update", got)
+		}
+	})
+
+	t.Run("a sign-out on one is seen at once by the other", func(t *testing.T) {
+		status, _, c2 := b.do(t, http.MethodPost, "/sign-in/email", "", map[string]any{"email": email, "password": "password123"})
+		if status != http.StatusOK {
+			t.Fatalf("better-auth sign-in: %d", status)
+		}
+		a.session(t, c2)
+		if status, body, _ := b.do(t, http.MethodPost, "/sign-out", c2, map[string]any{}); status != http.StatusOK {
+			t.Fatalf("better-auth sign-out: %d %v", status, body)
+		}
+		if status, body, _ := a.do(t, http.MethodGet, "/get-session", c2, nil); status != http.StatusOK || body != nil {
+			t.Errorf("authd get-session after better-auth's sign-out: %d %v, want 200 null", status, body)
+		}
+	})
+
+	t.Run("a revocation on one is seen at once by the other", func(t *testing.T) {
+		if status, body, _ := a.do(t, http.MethodPost, "/revoke-sessions", ca, map[string]any{}); status != http.StatusOK {
+			t.Fatalf("authd revoke-sessions: %d %v", status, body)
+		}
+		for name, c := range map[string]string{"authd's": ca, "better-auth's": cb} {
+			if status, body, _ := b.do(t, http.MethodGet, "/get-session", c, nil); status != http.StatusOK || body != nil {
+				t.Errorf("better-auth get-session of %s session after authd's revoke-sessions: %d %v, want 200 null", name, status, body)
+			}
+		}
+		if m := rdb.Get(ctx, "better-auth:revoked-sessions-before-"+userID).Val(); m == "" {
+			t.Error("authd's revoke-sessions set no revoked-sessions-before marker")
+		}
+	})
+}
