@@ -51,20 +51,20 @@ type App struct {
 type Auth struct {
 	// BaseURL is the public URL of the API including its path (e.g.
 	// https://example.com/api); the auth routes live under BaseURL + "/auth".
-	BaseURL                       string   `koanf:"base_url"`
-	TrustedOrigins                []string `koanf:"trusted_origins"`
-	RequireEmailVerification      bool     `koanf:"require_email_verification"`
-	DeleteUserEnabled             bool     `koanf:"delete_user_enabled"`
-	RateLimitEnabled              bool     `koanf:"rate_limit_enabled"`
-	RateLimitStorage              string   `koanf:"rate_limit_storage"` // memory | database | secondary-storage
+	BaseURL                  string   `koanf:"base_url"`
+	TrustedOrigins           []string `koanf:"trusted_origins"`
+	RequireEmailVerification bool     `koanf:"require_email_verification"`
+	DeleteUserEnabled        bool     `koanf:"delete_user_enabled"`
+	RateLimitEnabled         bool     `koanf:"rate_limit_enabled"`
+	RateLimitStorage         string   `koanf:"rate_limit_storage"` // memory | database | secondary-storage
 	// SecondaryStorage is "redis" for better-auth's secondaryStorage
 	// (sessions, verification values and rate limits in Redis), or empty.
 	SecondaryStorage string `koanf:"secondary_storage"`
 	// StoreSessionInDatabase keeps sessions in Postgres too (better-auth's
 	// session.storeSessionInDatabase), so that a Redis outage degrades to
 	// the database.
-	StoreSessionInDatabase bool `koanf:"store_session_in_database"`
-	RevokeSessionsOnPasswordReset bool     `koanf:"revoke_sessions_on_password_reset"`
+	StoreSessionInDatabase        bool `koanf:"store_session_in_database"`
+	RevokeSessionsOnPasswordReset bool `koanf:"revoke_sessions_on_password_reset"`
 	// TrustedProxies are the IPs/CIDRs whose X-Forwarded-For is believed.
 	TrustedProxies []string `koanf:"trusted_proxies"`
 	// CookieCacheMaxAge turns on better-auth's session cookie cache with this

@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -827,4 +829,37 @@ func TestReadiness(t *testing.T) {
 	r := h.do("GET", "/api/ready", "")
 	wantBody(t, r, 503, `{"status":"unavailable"}`)
 	wantBody(t, h.do("GET", "/api/health", ""), 200, `{"status":"ok"}`)
+}
+
+// Observe names the matched route pattern, never the raw path, so that the
+// metrics' labels stay bounded.
+func TestObserve_RoutePatternsOnly(t *testing.T) {
+	type obs struct {
+		route, method string
+		status        int
+	}
+	var mu sync.Mutex
+	var got []obs
+	h := newHarness(t, harnessConfig{opts: func(o *Options) {
+		o.Observe = func(route, method string, status int, _ time.Duration) {
+			mu.Lock()
+			got = append(got, obs{route, method, status})
+			mu.Unlock()
+		}
+	}})
+	h.get("/get-session")
+	h.get("/reset-password/secret-token-1?callbackURL=/x")
+	h.get("/no-such-route-" + strings.Repeat("x", 50))
+	h.do("PUT", "/get-session", "")
+	mu.Lock()
+	defer mu.Unlock()
+	want := []obs{
+		{"/api/auth/get-session", "GET", 200},
+		{"/api/auth/reset-password/:token", "GET", got[1].status},
+		{UnmatchedRoute, "GET", 404},
+		{UnmatchedRoute, "PUT", 404},
+	}
+	if len(got) != len(want) || !slices.Equal(got, want) {
+		t.Errorf("observed %+v, want %+v", got, want)
+	}
 }

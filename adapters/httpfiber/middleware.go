@@ -53,6 +53,19 @@ func (s *server) edge(c *fiber.Ctx) (err error) {
 		_ = s.errorHandler(c, err)
 	}
 	s.accessLog(c, id, start)
+	if s.o.Observe != nil {
+		route, ok := c.Locals(localRoute).(string)
+		if !ok {
+			route = UnmatchedRoute
+		}
+		method := OtherMethod
+		switch m := c.Method(); m {
+		case fiber.MethodGet, fiber.MethodHead, fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch,
+			fiber.MethodDelete, fiber.MethodOptions:
+			method = strings.Clone(m)
+		}
+		s.o.Observe(route, method, c.Response().StatusCode(), time.Since(start))
+	}
 	return nil
 }
 

@@ -56,7 +56,19 @@ type Options struct {
 	CookieCacheVersion string
 	// Logger receives the access log and error reports, default slog.Default().
 	Logger *slog.Logger
+	// Observe, if set, is told of every request once answered: the route
+	// pattern that matched (UnmatchedRoute for none, so that labels stay
+	// bounded), the method (OtherMethod beyond the standard ones), the
+	// status and the time taken. It backs the Prometheus metrics.
+	Observe func(route, method string, status int, elapsed time.Duration)
 }
+
+// UnmatchedRoute and OtherMethod are what Observe is given for requests that
+// match no route and for non-standard methods.
+const (
+	UnmatchedRoute = "unmatched"
+	OtherMethod    = "OTHER"
+)
 
 // ReadinessFunc reports whether the service can take traffic (nil = ready);
 // it backs GET /api/ready and is called with a 1 s deadline.

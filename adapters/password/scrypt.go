@@ -64,6 +64,7 @@ var (
 type ScryptHasher struct {
 	slots    *semaphore.Weighted
 	waiting  atomic.Int64
+	runs     atomic.Uint64
 	maxQueue int64
 	// derive is scrypt itself; tests replace it to observe the concurrency cap
 	// without spending seconds of CPU.
@@ -107,6 +108,12 @@ func NewScryptHasher(maxConcurrent, maxQueue int) *ScryptHasher {
 // costs the same scrypt run as a wrong password.
 func (h *ScryptHasher) Decoy() string { return decoyHash }
 
+// Runs is how many scrypt derivations have started (hashes and checks), and
+// Waiting how many callers wait for a slot now: the operator's view of the
+// hasher (metrics).
+func (h *ScryptHasher) Runs() uint64   { return h.runs.Load() }
+func (h *ScryptHasher) Waiting() int64 { return h.waiting.Load() }
+
 // Hash returns "<32 hex salt>:<128 hex key>". As in better-auth, the scrypt
 // salt is the ASCII of the hex string, not the 16 random bytes.
 func (h *ScryptHasher) Hash(ctx context.Context, password string) (string, error) {
@@ -148,6 +155,7 @@ func (h *ScryptHasher) key(ctx context.Context, password, saltHex string) ([]byt
 		return nil, err
 	}
 	defer h.slots.Release(1)
+	h.runs.Add(1)
 	key, err := h.derive([]byte(norm.NFKC.String(password)), []byte(saltHex))
 	if err != nil {
 		return nil, fmt.Errorf("password hasher: scrypt: %w", err)

@@ -85,6 +85,7 @@ func appOptions(cfg config.Config, log *slog.Logger, store storage) fx.Option {
 			func() core.Clock { return core.SystemClock{} },
 		),
 		httpfiber.Module,
+		metricsOption(cfg),
 		fx.Invoke(startJanitor),
 	)
 }

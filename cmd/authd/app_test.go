@@ -175,3 +175,46 @@ func TestAppRunsOnMemoryAdapters(t *testing.T) {
 		t.Fatalf("get-session: %d %s", res.StatusCode, b)
 	}
 }
+
+func TestGraphIsCompleteWithRedisAndMetrics(t *testing.T) {
+	for name, env := range map[string][]string{
+		"redis":              {"AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=redis://127.0.0.1:1/0"},
+		"redis, db limits":   {"AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=redis://127.0.0.1:1/0", "AUTH_RATE_LIMIT_STORAGE=database"},
+		"redis with metrics": {"AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=redis://127.0.0.1:1/0", "METRICS_ADDR=127.0.0.1:0"},
+		"metrics":            {"METRICS_ADDR=127.0.0.1:0"},
+	} {
+		if err := fx.ValidateApp(appOptions(testConfig(t, env...), slog.Default(), postgresStorage)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// METRICS_ADDR serves the Prometheus series on a listener of its own,
+// labelled by route pattern.
+func TestMetricsListener(t *testing.T) {
+	addr := freeAddr(t)
+	cfg := testConfig(t, "METRICS_ADDR="+addr)
+	startApp(t, cfg, memoryStorage)
+	signUp(t, cfg, "metrics@example.com")
+	res, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	for _, want := range []string{
+		`authd_http_requests_total{method="POST",route="/api/auth/sign-up/email",status="200"} 1`,
+		`authd_http_request_duration_seconds_count{method="POST",route="/api/auth/sign-up/email"} 1`,
+		"authd_password_hashes_total 1", "authd_password_hash_queue_depth 0", "go_goroutines", "go_build_info",
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if pub, err := http.Get(cfg.AuthBaseURL() + "/../../metrics"); err == nil {
+		pub.Body.Close()
+		if pub.StatusCode == http.StatusOK {
+			t.Error("the public listener serves /metrics")
+		}
+	}
+}
