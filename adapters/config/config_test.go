@@ -175,8 +175,10 @@ func dump(c config.Config) string {
 	type revealed struct {
 		C                    config.Config
 		Secret, DBPW, SMTPPW string
+		RedisURL             string
 	}
-	b, _ := json.MarshalIndent(revealed{c, c.App.Secret.Reveal(), c.DB.Password.Reveal(), c.SMTP.Password.Reveal()}, "", " ")
+	b, _ := json.MarshalIndent(revealed{c, c.App.Secret.Reveal(), c.DB.Password.Reveal(), c.SMTP.Password.Reveal(),
+		c.Redis.URL.Reveal()}, "", " ")
 	return string(b)
 }
 
@@ -395,6 +397,7 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"AUTH_JANITOR_INTERVAL",
 		"SMTP_TLS", "SMTP_WORKERS", "SMTP_QUEUE_SIZE", "SMTP_SEND_TIMEOUT",
 		"AUTH_PASSWORD_HASH_CONCURRENCY", "AUTH_PASSWORD_HASH_QUEUE",
+		"AUTH_SECONDARY_STORAGE", "REDIS_URL", "AUTH_STORE_SESSION_IN_DATABASE", "METRICS_ADDR",
 	}
 	var got []string
 	for k := range documented {
@@ -430,6 +433,8 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"AUTH_JANITOR_INTERVAL":  "1m",
 		"SMTP_FROM":              "a@b.cd", "SMTP_TLS": "none", "SMTP_WORKERS": "1", "SMTP_QUEUE_SIZE": "1", "SMTP_SEND_TIMEOUT": "1s",
 		"AUTH_PASSWORD_HASH_CONCURRENCY": "1", "AUTH_PASSWORD_HASH_QUEUE": "1",
+		"AUTH_SECONDARY_STORAGE": "redis", "REDIS_URL": "redis://r:6379/1", "AUTH_STORE_SESSION_IN_DATABASE": "false",
+		"METRICS_ADDR": "127.0.0.1:9100",
 	}
 	for _, name := range want {
 		c, err := load(t, validEnv(name+"="+samples[name]))

@@ -57,7 +57,7 @@ func (e *envList) Set(v string) error {
 
 const backgroundWindow = 2 * time.Second
 
-var allScenarios = []string{"pgbench", "get-session", "cookie-cache", "sign-in", "sign-up", "flood"}
+var allScenarios = []string{"pgbench", "get-session", "cookie-cache", "redis", "sign-in", "sign-up", "flood"}
 
 func main() {
 	var o options
@@ -243,6 +243,30 @@ func run(ctx context.Context, o options) (err error) {
 			return err
 		}
 		cached.stop()
+	}
+	if o.scenarios["redis"] {
+		rd, err := startBenchRedis(ctx, tmp)
+		if err != nil {
+			return err
+		}
+		defer rd.stop()
+		waitQuiet(ctx, o.quietWait)
+		if rep.redisBaseline, err = rd.getBaseline(ctx, o.conns, o.duration); err != nil {
+			return err
+		}
+		progress("%s: %.0f req/s, p99 %s", rep.redisBaseline.name, rep.redisBaseline.rps, rep.redisBaseline.p99)
+		env := append(append([]string{}, o.authdEnv...), "AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=redis://127.0.0.1:"+rd.port+"/0")
+		onRedis, err := startAuthd(ctx, bin, root, tmp, pg, appDB, secret, env)
+		if onRedis != nil {
+			defer onRedis.stop()
+		}
+		if err != nil {
+			return err
+		}
+		if rep.redisGet, rep.redisPGPerGet, err = b.redisGetSession(onRedis, pg, appDB); err != nil {
+			return err
+		}
+		onRedis.stop()
 	}
 	if o.scenarios["sign-in"] || o.scenarios["sign-up"] || o.scenarios["flood"] {
 		rep.ceilings = append(rep.ceilings, measureCeiling(ctx, srv, o.scryptTime))

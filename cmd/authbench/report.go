@@ -36,6 +36,8 @@ type report struct {
 	sessionQuery               []result
 	getSession, wrk            result
 	cookieCache                result
+	redisBaseline, redisGet    result
+	redisPGPerGet              float64 // Postgres transactions per get-session answered from Redis
 	signIn, signUp, flood      result
 	ceilings                   []ceiling
 	idleRSS, idleHWM, floodHWM int64
@@ -118,6 +120,14 @@ func (rep *report) print(w io.Writer) {
 		}
 		rows = append(rows, rep.resultRow(r, base, ratio, "none (optional; shown for comparison)", ""))
 		notes = append(notes, "get-session (cookie cache) runs on a second authd with AUTH_COOKIE_CACHE_MAX_AGE=300s; every request carries the session_data cookie, so Postgres is not asked.")
+	}
+	if r := rep.redisGet; ran(r) {
+		rows = append(rows, rep.resultRow(rep.redisBaseline, "", "", "", ""))
+		share := r.rps / rep.redisBaseline.rps
+		target := fmt.Sprintf("≥ %.0f %% of redis-benchmark get, p99 < %s, 0 Postgres queries, no errors", redisGetShare*100, fmtDur(redisGetP99))
+		rows = append(rows, rep.resultRow(r, fmt.Sprintf("%.0f req/s (redis-benchmark -t get)", rep.redisBaseline.rps), pct(share), target,
+			passFail(share >= redisGetShare && r.p99 < redisGetP99 && r.errors == 0 && rep.redisPGPerGet < 0.01)))
+		notes = append(notes, fmt.Sprintf("get-session (Redis) runs on a second authd with AUTH_SECONDARY_STORAGE=redis on a throwaway redis-server shared with the baseline, with sessions signed in there; Postgres transactions per request during it: %.4f (the backlog check is one a second).", rep.redisPGPerGet))
 	}
 	c := rep.bestCeiling()
 	for i, m := range rep.ceilings {
