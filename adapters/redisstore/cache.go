@@ -40,11 +40,13 @@ type cache struct {
 	// cluster: keys of one request may live on different nodes, so the
 	// read script (which reads a key it does not declare) cannot run.
 	cluster bool
+	reads   *lookups
 }
 
 func newCache(rdb redis.UniversalClient, cfg Config, clock core.Clock) *cache {
 	_, cluster := rdb.(*redis.ClusterClient)
-	return &cache{rdb: rdb, timeout: cfg.withDefaults().Timeout, clock: clock, cluster: cluster}
+	timeout := cfg.withDefaults().Timeout
+	return &cache{rdb: rdb, timeout: timeout, clock: clock, cluster: cluster, reads: newLookups(rdb, timeout)}
 }
 
 func sessionKey(token string) string           { return Prefix + token }
@@ -62,31 +64,11 @@ var errCorrupt = errors.New("redisstore: value is not better-auth's JSON")
 // none; revoked is true when it has one made before the user's revocation
 // marker, which better-auth treats as no session, without the database.
 func (c *cache) read(ctx context.Context, token string) (s core.Session, u core.User, found, revoked bool, err error) {
-	ctx, cancel := c.call(ctx)
-	defer cancel()
 	var val, marker string
 	if c.cluster {
-		val, err = c.rdb.Get(ctx, sessionKey(token)).Result()
-		if err == nil {
-			var e envelope
-			if json.Unmarshal([]byte(val), &e) == nil {
-				marker, err = c.rdb.Get(ctx, revokedKey(e.Session.UserID)).Result()
-				if errors.Is(err, redis.Nil) {
-					err = nil
-				}
-			}
-		}
+		val, marker, err = c.readCluster(ctx, token)
 	} else {
-		var res any
-		res, err = readScript.Run(ctx, c.rdb, []string{sessionKey(token)}, Prefix+"revoked-sessions-before-").Result()
-		if err == nil {
-			pair, _ := res.([]any)
-			if len(pair) != 2 {
-				return s, u, false, false, errCorrupt
-			}
-			val, _ = pair[0].(string)
-			marker, _ = pair[1].(string)
-		}
+		val, marker, err = c.reads.get(ctx, token)
 	}
 	if errors.Is(err, redis.Nil) {
 		return s, u, false, false, nil
@@ -94,7 +76,7 @@ func (c *cache) read(ctx context.Context, token string) (s core.Session, u core.
 	if err != nil {
 		return s, u, false, false, err
 	}
-	var e envelope
+	var e readEnvelope
 	if err := json.Unmarshal([]byte(val), &e); err != nil {
 		// better-auth's safeJSONParse gives null: no session.
 		return s, u, true, true, nil
@@ -102,11 +84,26 @@ func (c *cache) read(ctx context.Context, token string) (s core.Session, u core.
 	if m, err := strconv.ParseFloat(marker, 64); err == nil && float64(e.Session.CreatedAt.time().UnixMilli()) < m {
 		return s, u, true, true, nil
 	}
-	u, err = unmarshalUser(e.User)
+	return e.Session.core(), e.User.core(), true, false, nil
+}
+
+// readCluster reads the value, then the marker it names: two round trips,
+// as the keys may live on different nodes.
+func (c *cache) readCluster(ctx context.Context, token string) (val, marker string, err error) {
+	ctx, cancel := c.call(ctx)
+	defer cancel()
+	val, err = c.rdb.Get(ctx, sessionKey(token)).Result()
 	if err != nil {
-		return s, u, true, true, nil
+		return "", "", err
 	}
-	return e.Session.core(), u, true, false, nil
+	var e envelope
+	if json.Unmarshal([]byte(val), &e) == nil {
+		marker, err = c.rdb.Get(ctx, revokedKey(e.Session.UserID)).Result()
+		if errors.Is(err, redis.Nil) {
+			err = nil
+		}
+	}
+	return val, marker, err
 }
 
 func (c *cache) list(ctx context.Context, userID string) ([]listEntry, error) {

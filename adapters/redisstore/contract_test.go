@@ -25,7 +25,7 @@ func TestContract(t *testing.T) {
 	})
 }
 
-func newLayered(t *testing.T) (porttest.Adapters, *redisstore.Layered) {
+func newLayered(t testing.TB) (porttest.Adapters, *redisstore.Layered) {
 	rdb, rcfg := redistest.Client(t)
 	cfg, db := bunpgtest.NewMigratedDatabase(t)
 	clock := core.SystemClock{}
