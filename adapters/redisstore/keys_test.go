@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -133,5 +134,44 @@ func TestRateLimitCountersAreBetterAuths(t *testing.T) {
 	}
 	if ttl := rdb.TTL(ctx, "better-auth:"+key).Val(); ttl <= 0 || ttl > 10*time.Second {
 		t.Errorf("counter TTL = %v, want the 10 s window", ttl)
+	}
+}
+
+// Concurrent reads share pipelines; each must get its own session.
+func TestConcurrentReadsGetTheirOwnSession(t *testing.T) {
+	a, _ := newLayered(t)
+	ctx := t.Context()
+	now := time.Now().UTC()
+	var sessions []core.Session
+	for range 8 {
+		u, _ := core.NewUser(rid(), "C", rid()+"@example.com", nil, now)
+		if err := a.Users.Create(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		s, _ := core.NewSession(rid(), rid(), u.ID(), now, time.Hour, "", "")
+		if err := a.Sessions.Create(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		sessions = append(sessions, s)
+	}
+	errs := make(chan error, 64*20)
+	var wg sync.WaitGroup
+	for g := range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				want := sessions[(g+i)%len(sessions)]
+				got, u, err := a.Sessions.ByToken(ctx, want.Token())
+				if err != nil || got.ID() != want.ID() || u.ID() != want.UserID() {
+					errs <- fmt.Errorf("ByToken(%s…) = %s, user %s, %v; want %s, user %s", want.Token()[:4], got.ID(), u.ID(), err, want.ID(), want.UserID())
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
