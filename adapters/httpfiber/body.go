@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/authd/authd/core/jsuri"
 )
 
 // Request bodies and query strings are decoded into a small generic tree
@@ -171,8 +173,8 @@ func decodeForm(data []byte) (map[string]any, error) {
 			continue
 		}
 		rk, rv, _ := strings.Cut(part, "=")
-		k, ok1 := decodeURIComponent(strings.ReplaceAll(rk, "+", " "))
-		v, ok2 := decodeURIComponent(strings.ReplaceAll(rv, "+", " "))
+		k, ok1 := jsuri.DecodeURIComponent(strings.ReplaceAll(rk, "+", " "))
+		v, ok2 := jsuri.DecodeURIComponent(strings.ReplaceAll(rv, "+", " "))
 		if !ok1 || !ok2 || !utf8.ValidString(k) || !utf8.ValidString(v) ||
 			strings.IndexByte(k, 0) >= 0 || strings.IndexByte(v, 0) >= 0 {
 			return nil, errInvalidForm
@@ -189,17 +191,17 @@ func decodeForm(data []byte) (map[string]any, error) {
 // shape: a repeated name becomes an array of strings.
 func readQuery(c *fiber.Ctx) (map[string]any, error) {
 	q := map[string]any{}
-	for _, p := range parseFormEncoded(string(c.Request().URI().QueryString())) {
-		if strings.IndexByte(p.k, 0) >= 0 || strings.IndexByte(p.v, 0) >= 0 {
+	for _, p := range jsuri.ParseForm(string(c.Request().URI().QueryString())) {
+		if strings.IndexByte(p.Key, 0) >= 0 || strings.IndexByte(p.Value, 0) >= 0 {
 			return nil, errInvalidURL
 		}
-		switch prev := q[p.k].(type) {
+		switch prev := q[p.Key].(type) {
 		case nil:
-			q[p.k] = p.v
+			q[p.Key] = p.Value
 		case string:
-			q[p.k] = []any{prev, p.v}
+			q[p.Key] = []any{prev, p.Value}
 		case []any:
-			q[p.k] = append(prev, p.v)
+			q[p.Key] = append(prev, p.Value)
 		}
 	}
 	return q, nil

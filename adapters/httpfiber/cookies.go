@@ -10,7 +10,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/jsuri"
 )
 
 // Cookie names and formats are better-auth's (wire spec §5).
@@ -57,7 +57,7 @@ func (cc cookieCodec) name(base string) string {
 // sign returns the cookie value for v: encodeURIComponent(v + "." + sig),
 // where sig is the padded standard base64 of HMAC-SHA256(secret, v).
 func (cc cookieCodec) sign(v string) string {
-	return core.EncodeURIComponent(v + "." + cc.signature(v))
+	return jsuri.EncodeURIComponent(v + "." + cc.signature(v))
 }
 
 func (cc cookieCodec) signature(v string) string {
@@ -157,7 +157,7 @@ func cookieText(raw string) string {
 			v = ""
 		}
 	}
-	if d, ok := decodeURIComponent(v); ok {
+	if d, ok := jsuri.DecodeURIComponent(v); ok {
 		v = d
 	}
 	return v

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/jsuri"
 )
 
 // endpoint runs one route through better-auth's request pipeline, in its
@@ -214,7 +215,7 @@ func (s *server) meta(c *fiber.Ctx) core.RequestMeta {
 // pathParam returns a decoded route parameter; ok is false when it does
 // not decode to clean UTF-8 (such a value can never be a valid token).
 func pathParam(c *fiber.Ctx, name string) (string, bool) {
-	v, ok := decodeURIComponent(c.Params(name))
+	v, ok := jsuri.DecodeURIComponent(c.Params(name))
 	if !ok || !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
 		return "", false
 	}

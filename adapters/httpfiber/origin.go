@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/authd/authd/core/jsuri"
 )
 
 // This file decides which origins and redirect targets are trusted, following
@@ -56,7 +58,7 @@ func (p originPolicy) trusted(u string, allowRelative bool) bool {
 	}
 	// An absolute URL that a browser and Go could read differently (a bad
 	// escape, a backslash, whitespace) is refused whatever the patterns say.
-	if !strings.HasPrefix(u, "/") && (strings.ContainsAny(u, "\\ \t\r\n") || !validEscapes(u)) {
+	if !strings.HasPrefix(u, "/") && (strings.ContainsAny(u, "\\ \t\r\n") || !jsuri.ValidEscapes(u)) {
 		return false
 	}
 	for _, pat := range p.patterns {
@@ -110,16 +112,6 @@ func isSafeRelativeURL(v string) bool {
 		path = v[:i]
 	}
 	return !hasEncodedSeparator(path)
-}
-
-// validEscapes reports whether every "%" starts a two-digit hex escape.
-func validEscapes(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && (i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2])) {
-			return false
-		}
-	}
-	return true
 }
 
 // hasEncodedSeparator finds %2F or %5C in any letter case.
@@ -406,7 +398,7 @@ func parseCustomScheme(v string, wildcardPattern bool) (customSchemeURL, bool) {
 // normalizeCustomPath percent-decodes and resolves dot segments so that a
 // path-pinned pattern cannot be escaped with "..".
 func normalizeCustomPath(p string) string {
-	if d, ok := decodeURIComponent(p); ok {
+	if d, ok := jsuri.DecodeURIComponent(p); ok {
 		p = d
 	}
 	var segs []string
