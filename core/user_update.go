@@ -6,20 +6,21 @@ import (
 )
 
 // UpdateUserInput holds the fields /update-user accepts. Image is applied when
-// ImageSet (nil clears it); Email is there only to be refused, since the
+// ImageSet (nil clears it); Email reports that the caller asked to change the
+// address (better-auth: any truthy email), which is refused, since the
 // address changes through ChangeEmail.
 type UpdateUserInput struct {
 	Name     *string
 	ImageSet bool
 	Image    *string
-	Email    *string
+	Email    bool
 }
 
 // UpdateUser changes the caller's name and/or image and returns the user as
-// stored. A non-empty Email is ErrEmailCannotBeUpdated; nothing to change is
+// stored. Email is ErrEmailCannotBeUpdated; nothing to change is
 // ErrNoFieldsToUpdate.
 func (a *Auth) UpdateUser(ctx context.Context, v SessionView, in UpdateUserInput) (User, error) {
-	if in.Email != nil && *in.Email != "" {
+	if in.Email {
 		return User{}, ErrEmailCannotBeUpdated
 	}
 	if in.Name == nil && !in.ImageSet {

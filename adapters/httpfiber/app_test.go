@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authd/authd/adapters/httpfiber/internal/cookie"
 	"github.com/authd/authd/core"
 )
 
@@ -149,7 +150,7 @@ func TestSignUp(t *testing.T) {
 	if !tokenRe.MatchString(tok) {
 		t.Fatalf("token %q", tok)
 	}
-	want := "better-auth.session_token=" + newCookieCodec([]byte(testSecret), false).sign(tok) + "; Max-Age=604800; Path=/; HttpOnly; SameSite=Lax"
+	want := "better-auth.session_token=" + cookie.NewCodec([]byte(testSecret), false).Sign(tok) + "; Max-Age=604800; Path=/; HttpOnly; SameSite=Lax"
 	if len(r.cookies) != 1 || r.cookies[0] != want {
 		t.Fatalf("set-cookie %q\nwant %q", r.cookies, want)
 	}
@@ -183,9 +184,9 @@ func TestSignUp(t *testing.T) {
 		r := h.post("/sign-up/email", `{"name":"D","email":"d@example.com","password":"`+testPass+`","rememberMe":false}`)
 		wantStatus(t, r, 200)
 		tok := r.json(t)["token"].(string)
-		cc := newCookieCodec([]byte(testSecret), false)
+		cc := cookie.NewCodec([]byte(testSecret), false)
 		want := []string{
-			"better-auth.session_token=" + cc.sign(tok) + "; Path=/; HttpOnly; SameSite=Lax",
+			"better-auth.session_token=" + cc.Sign(tok) + "; Path=/; HttpOnly; SameSite=Lax",
 			"better-auth.dont_remember=true.1Ue91JS%2BcwPpyhFiSTriJ9vlBOt6RG78rdQqJ%2BTjbEk%3D; Path=/; HttpOnly; SameSite=Lax",
 		}
 		if strings.Join(r.cookies, "|") != strings.Join(want, "|") {
@@ -284,12 +285,12 @@ func TestGetSession(t *testing.T) {
 	})
 	t.Run("tampered variants are null and touch nothing", func(t *testing.T) {
 		tok := strings.SplitN(strings.TrimPrefix(jar, "better-auth.session_token="), ".", 2)[0]
-		other := newCookieCodec([]byte("another-secret-another-secret-another"), false)
+		other := cookie.NewCodec([]byte("another-secret-another-secret-another"), false)
 		signed := strings.TrimPrefix(jar, "better-auth.session_token=")
 		for name, c := range map[string]string{
 			"unsigned":       tok,
 			"flipped":        signed[:len(signed)-4] + "X%3D",
-			"other secret":   other.sign(tok),
+			"other secret":   other.Sign(tok),
 			"short sig":      tok + ".abc%3D",
 			"prefixed name":  "__Secure-better-auth.session_token=" + signed,
 			"no value":       "",
@@ -507,7 +508,7 @@ func TestChangePassword(t *testing.T) {
 	m := r.json(t)
 	wantKeys(t, m, "token", "user")
 	tok, _ := m["token"].(string)
-	if !tokenRe.MatchString(tok) || !strings.HasPrefix(r.cookie("better-auth.session_token"), "better-auth.session_token="+newCookieCodec([]byte(testSecret), false).sign(tok)+"; Max-Age=604800") {
+	if !tokenRe.MatchString(tok) || !strings.HasPrefix(r.cookie("better-auth.session_token"), "better-auth.session_token="+cookie.NewCodec([]byte(testSecret), false).Sign(tok)+"; Max-Age=604800") {
 		t.Fatalf("new session %q cookies %v", tok, r.cookies)
 	}
 	wantBody(t, h.get("/get-session", "Cookie", a), 200, "null")
@@ -740,7 +741,7 @@ func TestCookies_SecurePrefixOnHTTPS(t *testing.T) {
 	r := h.do("POST", "/api/auth/sign-up/email", `{"name":"A","email":"a@example.com","password":"`+testPass+`"}`, "Origin", "https://auth.example.com")
 	wantStatus(t, r, 200)
 	tok := r.json(t)["token"].(string)
-	want := "__Secure-better-auth.session_token=" + newCookieCodec([]byte(testSecret), false).sign(tok) + "; Max-Age=604800; Path=/; HttpOnly; Secure; SameSite=Lax"
+	want := "__Secure-better-auth.session_token=" + cookie.NewCodec([]byte(testSecret), false).Sign(tok) + "; Max-Age=604800; Path=/; HttpOnly; Secure; SameSite=Lax"
 	if len(r.cookies) != 1 || r.cookies[0] != want {
 		t.Fatalf("set-cookie %q\nwant %q", r.cookies, want)
 	}

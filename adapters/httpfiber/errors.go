@@ -12,19 +12,10 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/authd/authd/adapters/httpfiber/internal/apierror"
+	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
 	"github.com/authd/authd/core"
 )
-
-// apiError is an HTTP-only failure with better-auth's status, code and
-// message (media type, JSON syntax, validation, origin checks). An empty Code
-// sends {"message"} alone; an empty Message sends an empty body.
-type apiError struct {
-	Status  int
-	Code    string
-	Message string
-}
-
-func (e *apiError) Error() string { return strconv.Itoa(e.Status) + " " + e.Code + ": " + e.Message }
 
 // unavailableRetryAfter is sent with every 503: dependencies come back in
 // seconds, and clients that honour it should not hammer a recovering DB.
@@ -56,7 +47,7 @@ func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 	}
 
 	var (
-		ae *apiError
+		ae *apierror.Error
 		ce *core.Error
 		fe *fiber.Error
 	)
@@ -133,5 +124,5 @@ func (s *server) writeError(c *fiber.Ctx, status int, message, code string) {
 	if message == "" {
 		return
 	}
-	c.Response().SetBodyRaw(errorBody(message, code))
+	c.Response().SetBodyRaw(jsonw.ErrorBody(message, code))
 }

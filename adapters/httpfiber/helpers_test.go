@@ -24,6 +24,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/authd/authd/adapters/crypto"
+	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
+	"github.com/authd/authd/adapters/httpfiber/internal/origin/origintest"
 	"github.com/authd/authd/adapters/mail"
 	"github.com/authd/authd/adapters/memory"
 	"github.com/authd/authd/core"
@@ -35,6 +37,9 @@ const (
 	testSecret  = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 	testPass    = "correct horse battery"
 )
+
+// jsonDate is Date#toJSON, the wire format of every timestamp.
+const jsonDate = "2006-01-02T15:04:05.000Z"
 
 var t0 = time.Date(2026, 11, 26, 4, 40, 27, 253_000_000, time.UTC)
 
@@ -150,7 +155,7 @@ func newHarness(t testing.TB, cfg ...harnessConfig) *harness {
 	h.opts = Options{
 		BaseURL:        testBaseURL,
 		Secret:         []byte(testSecret),
-		TrustedOrigins: []string{"https://trusted.test", "*.wild.test", "myapp://"},
+		TrustedOrigins: origintest.Trusted,
 		Logger:         slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if hc.opts != nil {
@@ -296,7 +301,7 @@ func wantBody(t *testing.T, r resp, status int, body string) {
 // wantError checks better-auth's {"message","code"} envelope exactly.
 func wantError(t *testing.T, r resp, status int, code, message string) {
 	t.Helper()
-	wantBody(t, r, status, string(errorBody(message, code)))
+	wantBody(t, r, status, string(jsonw.ErrorBody(message, code)))
 	if ct := r.header.Get("Content-Type"); ct != "application/json" {
 		t.Fatalf("content-type %q, want application/json", ct)
 	}

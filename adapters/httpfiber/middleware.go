@@ -128,7 +128,7 @@ func (s *server) cors(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	c.Vary(fiber.HeaderOrigin)
-	if !s.origins.trusted(origin, false) {
+	if !s.origins.Trusted(origin, false) {
 		return c.Next()
 	}
 	c.Set(fiber.HeaderAccessControlAllowOrigin, strings.Clone(origin))
@@ -206,4 +206,8 @@ func (s *server) client(c *fiber.Ctx) (netip.Addr, bool) {
 	}
 	c.Locals(localClient, a)
 	return a, ok
+}
+
+func isAlnumByte(c byte) bool {
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/adapters/crypto"
+	"github.com/authd/authd/adapters/httpfiber/internal/cookie"
 	"github.com/authd/authd/core"
 )
 
@@ -29,7 +30,7 @@ import (
 
 // sessionToken is the bare session token inside a jar from signUp/signIn.
 func sessionToken(jar string) string {
-	return strings.SplitN(strings.TrimPrefix(jar, cookieSessionToken+"="), ".", 2)[0]
+	return strings.SplitN(strings.TrimPrefix(jar, cookie.SessionToken+"="), ".", 2)[0]
 }
 
 func (h *harness) userOf(t *testing.T, jar string) map[string]any {
@@ -222,7 +223,7 @@ func TestBattery15_IdentityOnlyFromTheSession(t *testing.T) {
 	for _, rt := range routes {
 		wantError(t, h.post(rt.path, rt.body), 401, "UNAUTHORIZED", "Unauthorized")
 		// A cookie that is not a session is no better than none.
-		wantError(t, h.post(rt.path, rt.body, "Cookie", cookieSessionToken+"="+sessionToken(victimJar)), 401, "UNAUTHORIZED", "Unauthorized")
+		wantError(t, h.post(rt.path, rt.body, "Cookie", cookie.SessionToken+"="+sessionToken(victimJar)), 401, "UNAUTHORIZED", "Unauthorized")
 	}
 	wantError(t, h.get("/list-sessions?userId="+vid), 401, "UNAUTHORIZED", "Unauthorized")
 	wantError(t, h.get("/list-accounts?userId="+vid), 401, "UNAUTHORIZED", "Unauthorized")
@@ -394,9 +395,9 @@ func TestBattery19_TokensServeOnlyTheirPurpose(t *testing.T) {
 		t.Fatal(err)
 	}
 	forged := parts[0] + "." + parts[1] + "." + base64.StdEncoding.EncodeToString(sig)
-	r := h.get("/get-session", "Cookie", cookieSessionToken+"="+url.QueryEscape(forged))
+	r := h.get("/get-session", "Cookie", cookie.SessionToken+"="+url.QueryEscape(forged))
 	wantBody(t, r, 200, "null")
-	wantError(t, h.post("/update-user", `{"name":"Mallory"}`, "Cookie", cookieSessionToken+"="+url.QueryEscape(forged)), 401, "UNAUTHORIZED", "Unauthorized")
+	wantError(t, h.post("/update-user", `{"name":"Mallory"}`, "Cookie", cookie.SessionToken+"="+url.QueryEscape(forged)), 401, "UNAUTHORIZED", "Unauthorized")
 
 	// Every token still serves its own purpose: they were live all along.
 	if h.storedUser(t, "alice@example.com").EmailVerified() || h.userOf(t, jar)["name"] != "Alice" {

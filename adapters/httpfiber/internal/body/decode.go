@@ -1,4 +1,7 @@
-package httpfiber
+// Package body decodes request bodies and query strings strictly and binds
+// them to typed input structs, validating on the way with the messages of
+// the zod schemas behind better-auth's endpoints (see Compile).
+package body
 
 import (
 	"bytes"
@@ -10,22 +13,23 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/authd/authd/adapters/httpfiber/internal/apierror"
 	"github.com/authd/authd/core/jsuri"
 )
 
-// Request bodies and query strings are decoded into a small generic tree
-// (map[string]any, []any, string, bool, nil, json.Number) that the schema
-// checks in schema.go then read. Decoding is strict: anything ambiguous or
-// dangerous for storage is a 400 here rather than a 500 later.
+// Request bodies and query strings are first decoded into a small generic
+// tree (map[string]any, []any, string, bool, nil, json.Number), which the
+// origin checks and the schemas then read. Decoding is strict: anything
+// ambiguous or dangerous for storage is a 400 here rather than a 500 later.
 
-// maxJSONDepth caps nesting; auth bodies are flat, so 32 is generous and
+// MaxDepth caps nesting; auth bodies are flat, so 32 is generous and
 // keeps a "[[[[..." body from costing anything.
-const maxJSONDepth = 32
+const MaxDepth = 32
 
 var (
-	errInvalidJSON = &apiError{Status: fiber.StatusBadRequest, Code: "BAD_REQUEST", Message: "Invalid JSON in request body"}
-	errInvalidForm = &apiError{Status: fiber.StatusBadRequest, Code: "BAD_REQUEST", Message: "Invalid form data in request body"}
-	errInvalidURL  = &apiError{Status: fiber.StatusBadRequest, Code: "BAD_REQUEST", Message: "Invalid query string"}
+	ErrInvalidJSON = apierror.BadRequest("BAD_REQUEST", "Invalid JSON in request body")
+	ErrInvalidForm = apierror.BadRequest("BAD_REQUEST", "Invalid form data in request body")
+	ErrInvalidURL  = apierror.BadRequest("BAD_REQUEST", "Invalid query string")
 )
 
 const (
@@ -33,25 +37,26 @@ const (
 	mediaForm = "application/x-www-form-urlencoded"
 )
 
-// body is a decoded request body; present is false when the request had none
-// (JavaScript's undefined).
-type body struct {
-	present bool
-	v       any
+// Body is a decoded request body; Present is false when the request had
+// none (JavaScript's undefined).
+type Body struct {
+	Present bool
+	V       any
 }
 
-func (b body) object() (map[string]any, bool) {
-	m, ok := b.v.(map[string]any)
-	return m, ok && b.present
+// Object is the body when it is a JSON object (or a form), else nil.
+func (b Body) Object() map[string]any {
+	m, _ := b.V.(map[string]any)
+	return m
 }
 
-// readBody checks the media type the way better-call does and decodes the
+// Read checks the media type the way better-call does and decodes the
 // body. Form bodies are accepted only when allowForm is set (sign-in and
 // sign-up).
-func readBody(c *fiber.Ctx, allowForm bool) (body, error) {
+func Read(c *fiber.Ctx, allowForm bool) (Body, error) {
 	data := c.Body()
 	if len(data) == 0 {
-		return body{}, nil
+		return Body{}, nil
 	}
 	allowed := []string{mediaJSON}
 	if allowForm {
@@ -62,42 +67,42 @@ func readBody(c *fiber.Ctx, allowForm bool) (body, error) {
 	mt = strings.TrimSpace(mt)
 	switch {
 	case mt == mediaJSON:
-		v, err := decodeJSON(data)
+		v, err := DecodeJSON(data)
 		if err != nil {
-			return body{}, err
+			return Body{}, err
 		}
-		return body{present: true, v: v}, nil
+		return Body{Present: true, V: v}, nil
 	case mt == mediaForm && allowForm:
-		v, err := decodeForm(data)
+		v, err := DecodeForm(data)
 		if err != nil {
-			return body{}, err
+			return Body{}, err
 		}
-		return body{present: true, v: v}, nil
+		return Body{Present: true, V: v}, nil
 	case ct == "":
-		return body{}, &apiError{Status: fiber.StatusUnsupportedMediaType, Code: "UNSUPPORTED_MEDIA_TYPE",
-			Message: "Content-Type is required. Allowed types: " + strings.Join(allowed, ", ")}
+		return Body{}, apierror.New(fiber.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
+			"Content-Type is required. Allowed types: "+strings.Join(allowed, ", "))
 	default:
-		return body{}, &apiError{Status: fiber.StatusUnsupportedMediaType, Code: "UNSUPPORTED_MEDIA_TYPE",
-			Message: `Content-Type "` + ct + `" is not allowed. Allowed types: ` + strings.Join(allowed, ", ")}
+		return Body{}, apierror.New(fiber.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
+			`Content-Type "`+ct+`" is not allowed. Allowed types: `+strings.Join(allowed, ", "))
 	}
 }
 
-// decodeJSON parses exactly one JSON value. It rejects invalid UTF-8,
+// DecodeJSON parses exactly one JSON value. It rejects invalid UTF-8,
 // duplicate object keys, NUL characters in strings and nesting deeper than
-// maxJSONDepth, none of which JSON.parse would catch but all of which would
+// MaxDepth, none of which JSON.parse would catch but all of which would
 // otherwise reach the database or the logs.
-func decodeJSON(data []byte) (any, error) {
+func DecodeJSON(data []byte) (any, error) {
 	if !utf8.Valid(data) {
-		return nil, errInvalidJSON
+		return nil, ErrInvalidJSON
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	v, err := jsonValue(dec, 0)
 	if err != nil {
-		return nil, errInvalidJSON
+		return nil, ErrInvalidJSON
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errInvalidJSON
+		return nil, ErrInvalidJSON
 	}
 	return v, nil
 }
@@ -111,7 +116,7 @@ func jsonValue(dec *json.Decoder, depth int) (any, error) {
 	}
 	switch t := tok.(type) {
 	case json.Delim:
-		if depth >= maxJSONDepth {
+		if depth >= MaxDepth {
 			return nil, errJSONShape
 		}
 		switch t {
@@ -164,9 +169,9 @@ func jsonValue(dec *json.Decoder, depth int) (any, error) {
 	}
 }
 
-// decodeForm parses application/x-www-form-urlencoded strictly: every escape
+// DecodeForm parses application/x-www-form-urlencoded strictly: every escape
 // must be well formed, the result UTF-8 without NUL, and no name may repeat.
-func decodeForm(data []byte) (map[string]any, error) {
+func DecodeForm(data []byte) (map[string]any, error) {
 	m := map[string]any{}
 	for _, part := range strings.Split(string(data), "&") {
 		if part == "" {
@@ -177,23 +182,23 @@ func decodeForm(data []byte) (map[string]any, error) {
 		v, ok2 := jsuri.DecodeURIComponent(strings.ReplaceAll(rv, "+", " "))
 		if !ok1 || !ok2 || !utf8.ValidString(k) || !utf8.ValidString(v) ||
 			strings.IndexByte(k, 0) >= 0 || strings.IndexByte(v, 0) >= 0 {
-			return nil, errInvalidForm
+			return nil, ErrInvalidForm
 		}
 		if _, dup := m[k]; dup {
-			return nil, errInvalidForm
+			return nil, ErrInvalidForm
 		}
 		m[k] = v
 	}
 	return m, nil
 }
 
-// readQuery parses the query string like URLSearchParams into better-call's
+// ReadQuery parses the query string like URLSearchParams into better-call's
 // shape: a repeated name becomes an array of strings.
-func readQuery(c *fiber.Ctx) (map[string]any, error) {
+func ReadQuery(c *fiber.Ctx) (map[string]any, error) {
 	q := map[string]any{}
 	for _, p := range jsuri.ParseForm(string(c.Request().URI().QueryString())) {
 		if strings.IndexByte(p.Key, 0) >= 0 || strings.IndexByte(p.Value, 0) >= 0 {
-			return nil, errInvalidURL
+			return nil, ErrInvalidURL
 		}
 		switch prev := q[p.Key].(type) {
 		case nil:

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/authd/authd/adapters/httpfiber/internal/body"
+	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
 )
 
 // readyTimeout bounds one readiness probe.
@@ -15,13 +18,13 @@ const readyTimeout = time.Second
 
 // GET /api/health: liveness only; it touches no dependency.
 func (s *server) health(c *fiber.Ctx) error {
-	noStore(c)
-	return sendJSON(c, []byte(`{"status":"ok"}`))
+	endpoint.NoStore(c)
+	return endpoint.SendJSON(c, []byte(`{"status":"ok"}`))
 }
 
 // GET /api/ready: 503 while a dependency is down or the server is draining.
 func (s *server) readiness(c *fiber.Ctx) error {
-	noStore(c)
+	endpoint.NoStore(c)
 	if s.ready != nil {
 		ctx, cancel := context.WithTimeout(c.UserContext(), readyTimeout)
 		defer cancel()
@@ -35,30 +38,39 @@ func (s *server) readiness(c *fiber.Ctx) error {
 			return nil
 		}
 	}
-	return sendJSON(c, []byte(`{"status":"ok"}`))
+	return endpoint.SendJSON(c, []byte(`{"status":"ok"}`))
 }
 
 // GET /ok.
 func (s *server) ok(c *fiber.Ctx) error {
-	return sendJSON(c, []byte(`{"ok":true}`))
+	return endpoint.SendJSON(c, []byte(`{"ok":true}`))
 }
 
 // errorCodePattern is better-auth's filter for the error page's code.
 var errorCodePattern = regexp.MustCompile(`^['A-Za-z0-9_-]+$`)
 
+type errorPageInput struct {
+	Error       string `query:"error" zod:"first"`
+	Description string `query:"error_description" zod:"first"`
+}
+
+var errorPageSchema = body.Compile[errorPageInput]()
+
 // GET /error: better-auth's HTML error page, reduced to its content. The
 // code is filtered and everything shown is escaped; the CSP forbids any
 // script should escaping ever fail.
 func (s *server) errorPage(c *fiber.Ctx) error {
-	q, err := readQuery(c)
+	q, err := body.ReadQuery(c)
 	if err != nil {
 		return err
 	}
-	code := firstString(q["error"])
+	var in errorPageInput
+	errorPageSchema.Bind(body.Body{}, q, &in)
+	code := in.Error
 	if code == "" || !errorCodePattern.MatchString(code) {
 		code = "UNKNOWN"
 	}
-	desc := firstString(q["error_description"])
+	desc := in.Description
 	if desc == "" {
 		desc = "We encountered an unexpected error. Please try again or return to the home page."
 	}
@@ -93,18 +105,4 @@ p{color:#666;line-height:1.5}
 	c.Response().SetBodyString(page)
 	c.Status(fiber.StatusOK)
 	return nil
-}
-
-// firstString is URLSearchParams#get: the first value of a name.
-func firstString(v any) string {
-	switch t := v.(type) {
-	case string:
-		return t
-	case []any:
-		if len(t) > 0 {
-			s, _ := t[0].(string)
-			return s
-		}
-	}
-	return ""
 }

@@ -1,4 +1,4 @@
-package httpfiber
+package endpoint
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/authd/authd/adapters/httpfiber/internal/cookie"
+	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
 	"github.com/authd/authd/core"
 )
 
@@ -42,13 +44,13 @@ var b64url = base64.RawURLEncoding
 // is base64url(HMAC-SHA256(secret, data with "expiresAt" appended)). The
 // JSON is JavaScript's JSON.stringify output byte for byte, since better-auth
 // verifies by re-serialising what it parsed.
-func (s *server) encodeSessionData(v core.SessionView, now time.Time, expiresAt time.Time) string {
-	w := &jw{b: make([]byte, 0, 1024)}
-	w.raw(`{"session":`).session(v.Session).raw(`,"user":`).user(v.User).
-		raw(`,"updatedAt":`).int(int(now.UnixMilli())).raw(`,"version":`).str(s.o.CookieCacheVersion).raw("}")
-	data := w.b
+func (e *Env) encodeSessionData(v core.SessionView, now time.Time, expiresAt time.Time) string {
+	w := jsonw.New(1024)
+	w.Raw(`{"session":`).Session(v.Session).Raw(`,"user":`).User(v.User).
+		Raw(`,"updatedAt":`).Int(int(now.UnixMilli())).Raw(`,"version":`).Str(e.CookieCacheVersion).Raw("}")
+	data := w.B
 	exp := expiresAt.UnixMilli()
-	sig := s.sessionDataMAC(data, exp)
+	sig := e.sessionDataMAC(data, exp)
 
 	out := make([]byte, 0, len(data)+96)
 	out = append(out, `{"session":`...)
@@ -63,14 +65,14 @@ func (s *server) encodeSessionData(v core.SessionView, now time.Time, expiresAt 
 
 // sessionDataMAC signs JSON.stringify({...data, expiresAt}): data's object
 // with the member appended before its closing brace.
-func (s *server) sessionDataMAC(data []byte, expiresAt int64) []byte {
+func (e *Env) sessionDataMAC(data []byte, expiresAt int64) []byte {
 	msg := make([]byte, 0, len(data)+32)
 	msg = append(msg, data[:len(data)-1]...)
 	msg = append(msg, `,"expiresAt":`...)
 	msg = strconv.AppendInt(msg, expiresAt, 10)
 	msg = append(msg, '}')
 	var sum [sha256.Size]byte
-	mac := s.cookies.mac(sum[:0], msg)
+	mac := e.Cookies.MAC(sum[:0], msg)
 	return b64url.AppendEncode(nil, mac)
 }
 
@@ -98,7 +100,7 @@ type cachedUser struct {
 // decodeSessionData returns the session a session_data cookie holds if its
 // signature is ours, it belongs to token, its version is the configured one,
 // and neither it nor the session has expired; better-auth's checks.
-func (s *server) decodeSessionData(value, token string, now time.Time) (core.SessionView, bool) {
+func (e *Env) decodeSessionData(value, token string, now time.Time) (core.SessionView, bool) {
 	raw, err := b64url.DecodeString(strings.TrimRight(value, "="))
 	if err != nil {
 		return core.SessionView{}, false
@@ -109,7 +111,7 @@ func (s *server) decodeSessionData(value, token string, now time.Time) (core.Ses
 	}
 	// The signature is checked before any JSON parsing: input nobody signed
 	// never reaches the decoder.
-	if subtle.ConstantTimeCompare(s.sessionDataMAC(session, exp), sig) != 1 {
+	if subtle.ConstantTimeCompare(e.sessionDataMAC(session, exp), sig) != 1 {
 		return core.SessionView{}, false
 	}
 
@@ -126,7 +128,7 @@ func (s *server) decodeSessionData(value, token string, now time.Time) (core.Ses
 	if data.Version != nil && *data.Version != "" {
 		version = *data.Version
 	}
-	if data.Session.Token != token || version != s.o.CookieCacheVersion || exp < now.UnixMilli() {
+	if data.Session.Token != token || version != e.CookieCacheVersion || exp < now.UnixMilli() {
 		return core.SessionView{}, false
 	}
 	sess, user := data.Session, data.User
@@ -186,9 +188,9 @@ func deref(p *string) string {
 
 // readSessionData returns the session_data cookie, joined from its chunks
 // when it was split.
-func (s *server) readSessionData(header string) (string, bool) {
-	name := s.cookies.name(cookieSessionData)
-	if v, ok := cookieValue(header, name); ok && v != "" {
+func (e *Env) readSessionData(header string) (string, bool) {
+	name := e.Cookies.Name(cookie.SessionData)
+	if v, ok := cookie.Value(header, name); ok && v != "" {
 		return v, true
 	}
 	type chunk struct {
@@ -196,9 +198,9 @@ func (s *server) readSessionData(header string) (string, bool) {
 		v string
 	}
 	var chunks []chunk
-	eachCookie(header, func(n, raw string) bool {
+	cookie.Each(header, func(n, raw string) bool {
 		if i, ok := chunkIndex(name, n); ok {
-			chunks = append(chunks, chunk{i, cookieText(raw)})
+			chunks = append(chunks, chunk{i, cookie.Text(raw)})
 		}
 		return len(chunks) < maxCookieChunks
 	})
@@ -220,10 +222,10 @@ func (s *server) readSessionData(header string) (string, bool) {
 
 // sessionDataNames lists the session_data cookie and its chunks present in
 // the request, in header order.
-func (s *server) sessionDataNames(header string) []string {
-	name := s.cookies.name(cookieSessionData)
+func (e *Env) sessionDataNames(header string) []string {
+	name := e.Cookies.Name(cookie.SessionData)
 	var names []string
-	eachCookie(header, func(n, _ string) bool {
+	cookie.Each(header, func(n, _ string) bool {
 		if _, ok := chunkIndex(name, n); ok || n == name {
 			names = append(names, n)
 		}
@@ -245,45 +247,60 @@ func chunkIndex(name, n string) (int, bool) {
 	return i, true
 }
 
-// setCookieCache is better-auth's setCookieCache: it writes v into
+// SetCookieCache is better-auth's setCookieCache: it writes v into
 // session_data (chunked when too long for one cookie) and expires chunks of
 // an earlier, longer value. A "don't remember" session gets a browser-session
 // cookie whose signed expiry is 60 s ahead.
-func (s *server) setCookieCache(c *fiber.Ctx, v core.SessionView, dontRemember bool) {
-	if s.o.CookieCacheMaxAge <= 0 {
+func (e *Env) SetCookieCache(c *fiber.Ctx, v core.SessionView, dontRemember bool) {
+	if e.CookieCacheMaxAge <= 0 {
 		return
 	}
-	now := s.clock.Now()
-	maxAge, age := int(s.o.CookieCacheMaxAge/time.Second), s.o.CookieCacheMaxAge
+	now := e.Clock.Now()
+	maxAge, age := int(e.CookieCacheMaxAge/time.Second), e.CookieCacheMaxAge
 	if dontRemember {
 		maxAge, age = -1, dontRememberCacheAge
 	}
-	value := s.encodeSessionData(v, now, now.Add(age))
+	value := e.encodeSessionData(v, now, now.Add(age))
 
-	s.expireSessionData(c, string(c.Request().Header.Peek(fiber.HeaderCookie)))
-	name := s.cookies.name(cookieSessionData)
-	size := maxCookieSize - len(s.cookies.setCookie(name+".99", "", maxAge))
+	e.ExpireSessionData(c, string(c.Request().Header.Peek(fiber.HeaderCookie)))
+	name := e.Cookies.Name(cookie.SessionData)
+	size := maxCookieSize - len(e.Cookies.SetCookie(name+".99", "", maxAge))
 	if len(value) <= size {
-		s.putCookie(c, cookieSessionData, value, maxAge)
+		e.PutCookie(c, cookie.SessionData, value, maxAge)
 		return
 	}
 	if size <= 0 || (len(value)+size-1)/size > maxCookieChunks {
-		s.log.LogAttrs(c.UserContext(), slog.LevelWarn, "session too large for the cookie cache; not cached",
+		e.Log.LogAttrs(c.UserContext(), slog.LevelWarn, "session too large for the cookie cache; not cached",
 			slog.Int("bytes", len(value)))
 		return
 	}
 	for i := 0; i*size < len(value); i++ {
-		s.putCookie(c, cookieSessionData+"."+strconv.Itoa(i), value[i*size:min((i+1)*size, len(value))], maxAge)
+		e.PutCookie(c, cookie.SessionData+"."+strconv.Itoa(i), value[i*size:min((i+1)*size, len(value))], maxAge)
 	}
 }
 
-// expireSessionData expires every session_data cookie and chunk the request's
+// ExpireSessionData expires every session_data cookie and chunk the request's
 // Cookie header carries; a value written after it replaces the expiry of
 // its own name.
-func (s *server) expireSessionData(c *fiber.Ctx, header string) {
+func (e *Env) ExpireSessionData(c *fiber.Ctx, header string) {
 	h := &c.Response().Header
-	for _, n := range s.sessionDataNames(header) {
+	for _, n := range e.sessionDataNames(header) {
 		h.DelCookie(n)
-		h.Add(fiber.HeaderSetCookie, s.cookies.setCookie(n, "", 0))
+		h.Add(fiber.HeaderSetCookie, e.Cookies.SetCookie(n, "", 0))
 	}
+}
+
+// CachedSession is get-session's cookie-cache read: the session the
+// request's session_data cookie holds for the verified token, if valid. An
+// invalid cache cookie is expired.
+func (e *Env) CachedSession(c *fiber.Ctx, cs CookieState) (core.SessionView, bool) {
+	raw, ok := e.readSessionData(cs.Header)
+	if !ok {
+		return core.SessionView{}, false
+	}
+	if v, ok := e.decodeSessionData(raw, cs.Token, e.Clock.Now()); ok {
+		return v, true
+	}
+	e.PutCookie(c, cookie.SessionData, "", 0)
+	return core.SessionView{}, false
 }

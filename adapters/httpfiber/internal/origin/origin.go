@@ -1,4 +1,13 @@
-package httpfiber
+// Package origin decides which origins and redirect targets are trusted,
+// following better-auth's matchesOriginPattern (auth/trusted-origins.mjs).
+// It is pure so that it can be fuzzed.
+//
+// Where better-auth leans on the WHATWG URL parser we accept only a strict
+// subset of URLs instead: anything a browser could read differently from us
+// (backslashes, userinfo, percent-encoded hosts, control characters, missing
+// "//") is rejected, so the only possible disagreement with better-auth is
+// refusing a URL it would have allowed.
+package origin
 
 import (
 	"strconv"
@@ -8,23 +17,16 @@ import (
 	"github.com/authd/authd/core/jsuri"
 )
 
-// This file decides which origins and redirect targets are trusted, following
-// better-auth's matchesOriginPattern (auth/trusted-origins.mjs). It is pure so
-// that it can be fuzzed. Where better-auth leans on the WHATWG URL parser we
-// accept only a strict subset of URLs instead: anything a browser could read
-// differently from us (backslashes, userinfo, percent-encoded hosts, control
-// characters, missing "//") is rejected, so the only possible disagreement
-// with better-auth is refusing a URL it would have allowed.
-
-// originPolicy is the list of trusted origin patterns: the origin of the base
+// Policy is the list of trusted origin patterns: the origin of the base
 // URL followed by the configured trusted origins.
-type originPolicy struct {
+type Policy struct {
 	patterns []string
 }
 
-func newOriginPolicy(baseURL string, trusted []string) originPolicy {
-	var p originPolicy
-	if o, ok := httpOrigin(baseURL); ok {
+// NewPolicy trusts the origin of baseURL and the trusted patterns.
+func NewPolicy(baseURL string, trusted []string) Policy {
+	var p Policy
+	if o, ok := HTTPOrigin(baseURL); ok {
 		p.patterns = append(p.patterns, o)
 	}
 	for _, t := range trusted {
@@ -36,7 +38,7 @@ func newOriginPolicy(baseURL string, trusted []string) originPolicy {
 		// configured "https://app.example.com/" would never match; reduce such
 		// entries to their origin instead of silently ignoring them.
 		if !strings.ContainsAny(t, "*?") {
-			if o, ok := httpOrigin(t); ok {
+			if o, ok := HTTPOrigin(t); ok {
 				t = o
 			}
 		}
@@ -45,9 +47,9 @@ func newOriginPolicy(baseURL string, trusted []string) originPolicy {
 	return p
 }
 
-// trusted reports whether u matches one of the patterns. Relative paths are
+// Trusted reports whether u matches one of the patterns. Relative paths are
 // accepted only when allowRelative is set and the path is safe.
-func (p originPolicy) trusted(u string, allowRelative bool) bool {
+func (p Policy) Trusted(u string, allowRelative bool) bool {
 	if !utf8.ValidString(u) {
 		return false
 	}
@@ -86,7 +88,7 @@ func matchesOriginPattern(u, pattern string, allowRelative bool) bool {
 	}
 	scheme, ok := urlScheme(u)
 	if !ok || scheme == "http" || scheme == "https" {
-		origin, ok := httpOrigin(u)
+		origin, ok := HTTPOrigin(u)
 		if !ok {
 			return false
 		}
@@ -143,8 +145,7 @@ type httpURL struct {
 	host   string // lower-cased host with ":port" unless the port is the default
 }
 
-// parseHTTPURL parses an absolute http(s) URL in the strict form described at
-// the top of this file.
+// parseHTTPURL parses an absolute http(s) URL in the strict form described in the package comment.
 func parseHTTPURL(u string) (httpURL, bool) {
 	scheme, ok := urlScheme(u)
 	if !ok || (scheme != "http" && scheme != "https") {
@@ -205,9 +206,9 @@ func parseHTTPURL(u string) (httpURL, bool) {
 	return httpURL{scheme: scheme, host: host}, true
 }
 
-// httpOrigin returns the serialised origin ("https://host[:port]") of an
+// HTTPOrigin returns the serialised origin ("https://host[:port]") of an
 // absolute http(s) URL.
-func httpOrigin(u string) (string, bool) {
+func HTTPOrigin(u string) (string, bool) {
 	pu, ok := parseHTTPURL(u)
 	if !ok {
 		return "", false

@@ -1,4 +1,4 @@
-package httpfiber
+package emailpassword
 
 import (
 	"net/url"
@@ -50,8 +50,4 @@ func appendQueryParam(input, k, v string) string {
 		input += "&" + q
 	}
 	return input + frag
-}
-
-func isAlnumByte(c byte) bool {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
 }

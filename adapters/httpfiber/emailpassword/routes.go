@@ -1,0 +1,24 @@
+// Package emailpassword serves better-auth's email/password routes: sign-up,
+// sign-in, the password reset and email verification (wire spec §4.1-4.2,
+// §4.13-4.15). Each route's input is a struct declared next to its handler.
+package emailpassword
+
+import (
+	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
+)
+
+type handlers struct{ *endpoint.Env }
+
+// Routes is the feature's route table, under the base path.
+func Routes(e *endpoint.Env) []endpoint.Route {
+	h := handlers{e}
+	return []endpoint.Route{
+		endpoint.POST("/sign-up/email", endpoint.Spec{AllowForm: true, FormCSRF: true}, h.signUp),
+		endpoint.POST("/sign-in/email", endpoint.Spec{AllowForm: true, FormCSRF: true}, h.signIn),
+		endpoint.POST("/request-password-reset", endpoint.Spec{}, h.requestPasswordReset),
+		endpoint.GET("/reset-password/:token", endpoint.Spec{CheckCallbackQuery: true}, h.resetPasswordLink),
+		endpoint.POST("/reset-password", endpoint.Spec{}, h.resetPassword),
+		endpoint.POST("/send-verification-email", endpoint.Spec{Session: endpoint.SessionOptional}, h.sendVerificationEmail),
+		endpoint.GET("/verify-email", endpoint.Spec{CheckCallbackQuery: true, Session: endpoint.SessionOptional}, h.verifyEmail),
+	}
+}
