@@ -28,7 +28,12 @@ func (s *server) routes(app *fiber.App) {
 	b := s.o.BasePath
 	for _, feature := range features {
 		for _, rt := range feature(s.env) {
-			s.add(app, rt.Method, b+rt.Path, s.env.Handler(rt))
+			h := s.env.Handler(rt)
+			answers := rt.Answers
+			s.add(app, rt.Method, b+rt.Path, func(c *fiber.Ctx) error {
+				c.Locals(localAnswers, answers)
+				return h(c)
+			})
 		}
 	}
 	s.add(app, fiber.MethodGet, b+"/ok", s.ok)

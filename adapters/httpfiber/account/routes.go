@@ -5,7 +5,10 @@
 package account
 
 import (
+	"github.com/gofiber/fiber/v2"
+
 	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
+	"github.com/authd/authd/core"
 )
 
 type handlers struct{ *endpoint.Env }
@@ -19,9 +22,12 @@ func Routes(e *endpoint.Env) []endpoint.Route {
 		endpoint.POST("/change-password", required, h.changePassword),
 		endpoint.POST("/verify-password", required, h.verifyPassword),
 		endpoint.POST("/change-email", required, h.changeEmail),
-		endpoint.POST("/delete-user", required, h.deleteUser),
+		// A bad deletion token is a 404 in better-auth.
+		endpoint.POST("/delete-user", required, h.deleteUser).
+			Answer(fiber.StatusNotFound, core.ErrInvalidToken),
 		// The callback loads the session itself, after its enabled check.
-		endpoint.GET("/delete-user/callback", endpoint.Spec{CheckCallbackQuery: true}, h.deleteUserCallback),
+		endpoint.GET("/delete-user/callback", endpoint.Spec{CheckCallbackQuery: true}, h.deleteUserCallback).
+			Answer(fiber.StatusNotFound, core.ErrInvalidToken),
 		endpoint.GET("/list-accounts", required, h.listAccounts),
 	}
 }

@@ -4,7 +4,10 @@
 package emailpassword
 
 import (
+	"github.com/gofiber/fiber/v2"
+
 	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
+	"github.com/authd/authd/core"
 )
 
 type handlers struct{ *endpoint.Env }
@@ -17,8 +20,12 @@ func Routes(e *endpoint.Env) []endpoint.Route {
 		endpoint.POST("/sign-in/email", endpoint.Spec{AllowForm: true, FormCSRF: true}, h.signIn),
 		endpoint.POST("/request-password-reset", endpoint.Spec{}, h.requestPasswordReset),
 		endpoint.GET("/reset-password/:token", endpoint.Spec{CheckCallbackQuery: true}, h.resetPasswordLink),
-		endpoint.POST("/reset-password", endpoint.Spec{}, h.resetPassword),
+		// The reset token's user is gone: better-auth answers 400.
+		endpoint.POST("/reset-password", endpoint.Spec{}, h.resetPassword).
+			Answer(fiber.StatusBadRequest, core.ErrUserNotFound),
 		endpoint.POST("/send-verification-email", endpoint.Spec{Session: endpoint.SessionOptional}, h.sendVerificationEmail),
-		endpoint.GET("/verify-email", endpoint.Spec{CheckCallbackQuery: true, Session: endpoint.SessionOptional}, h.verifyEmail),
+		// Without a callbackURL, every token failure is a 401.
+		endpoint.GET("/verify-email", endpoint.Spec{CheckCallbackQuery: true, Session: endpoint.SessionOptional}, h.verifyEmail).
+			Answer(fiber.StatusUnauthorized, core.ErrInvalidToken, core.ErrUserNotFound, core.ErrInvalidUser),
 	}
 }

@@ -30,9 +30,12 @@ type verifyEmailInput struct {
 }
 
 // verifyFailures are the token failures better-auth reports by redirect
-// (with a callbackURL) or as a 401.
-var verifyFailures = []string{
-	core.ErrInvalidToken.Code, core.ErrTokenExpired.Code, core.ErrUserNotFound.Code, core.ErrInvalidUser.Code,
+// with their code (with a callbackURL) or as a 401 (see the route table).
+var verifyFailures = map[*core.Error]string{
+	core.ErrInvalidToken: "INVALID_TOKEN",
+	core.ErrTokenExpired: "TOKEN_EXPIRED",
+	core.ErrUserNotFound: "USER_NOT_FOUND",
+	core.ErrInvalidUser:  "INVALID_USER",
 }
 
 // GET /verify-email, the mailed link (wire spec §4.15).
@@ -40,14 +43,10 @@ func (h handlers) verifyEmail(c *fiber.Ctx, r *endpoint.Request, in *verifyEmail
 	cb := in.CallbackURL
 	res, err := h.Auth.VerifyEmail(c.UserContext(), in.Token, cb, r.View)
 	if err != nil {
-		ce, ok := isCode(err, verifyFailures...)
-		if !ok {
-			return err
+		if code, ok := verifyFailures[sentinel(err)]; ok && cb != "" {
+			return endpoint.Redirect(c, appendQueryParam(cb, "error", code))
 		}
-		if cb != "" {
-			return endpoint.Redirect(c, appendQueryParam(cb, "error", ce.Code))
-		}
-		return ce.WithKind(core.KindUnauthenticated)
+		return err
 	}
 	if res.EmailChanged && r.View != nil {
 		v := *r.View
@@ -72,16 +71,11 @@ func (h handlers) verifyEmail(c *fiber.Ctx, r *endpoint.Request, in *verifyEmail
 	return endpoint.SendJSON(c, w.Raw("}").B)
 }
 
-// isCode reports whether err is a core error with one of the given codes.
-func isCode(err error, codes ...string) (*core.Error, bool) {
+// sentinel is the core sentinel err derives from, or nil.
+func sentinel(err error) *core.Error {
 	var ce *core.Error
 	if !errors.As(err, &ce) {
-		return nil, false
+		return nil
 	}
-	for _, code := range codes {
-		if ce.Code == code {
-			return ce, true
-		}
-	}
-	return nil, false
+	return ce.Sentinel()
 }

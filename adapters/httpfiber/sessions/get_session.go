@@ -39,7 +39,7 @@ func (h handlers) getSession(c *fiber.Ctx, r *endpoint.Request, in *getSessionIn
 		DontRemember:   r.Cookie.DontRemember,
 		DisableRefresh: in.DisableRefresh,
 	})
-	if errors.Is(err, core.ErrSessionNotFound) || errors.Is(err, core.ErrUnauthorized) {
+	if errors.Is(err, core.ErrSessionNotFound) {
 		h.ExpireSessionCookies(c)
 		return endpoint.SendJSON(c, []byte("null"))
 	}

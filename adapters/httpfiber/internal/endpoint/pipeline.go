@@ -45,8 +45,28 @@ type Route struct {
 	Method string
 	Path   string // under the base path
 	Spec   Spec
-	schema *body.Schema
-	serve  func(c *fiber.Ctx, r *Request, b body.Body, q map[string]any) error
+	// Answers overrides the status of core errors on this route.
+	Answers Answers
+	schema  *body.Schema
+	serve   func(c *fiber.Ctx, r *Request, b body.Body, q map[string]any) error
+}
+
+// Answers maps core errors to the status a route answers them with, where
+// better-auth's route differs from the general mapping (the root package's
+// errors.go).
+type Answers map[*core.Error]int
+
+// Answer returns rt answering errs with status.
+func (rt Route) Answer(status int, errs ...*core.Error) Route {
+	a := make(Answers, len(rt.Answers)+len(errs))
+	for e, st := range rt.Answers {
+		a[e] = st
+	}
+	for _, e := range errs {
+		a[e] = status
+	}
+	rt.Answers = a
+	return rt
 }
 
 // Handler is a route's handler, with its input bound and validated.
@@ -120,13 +140,17 @@ func (e *Env) Handler(rt Route) fiber.Handler {
 				return err
 			}
 			if v == nil && spec.Session == SessionRequired {
-				return core.ErrUnauthorized
+				return ErrUnauthorized
 			}
 			r.View = v
 		}
 		return rt.serve(c, r, b, q)
 	}
 }
+
+// ErrUnauthorized is the answer of a session-required route without a
+// session.
+var ErrUnauthorized = apierror.New(fiber.StatusUnauthorized, "UNAUTHORIZED", "Unauthorized")
 
 var (
 	errMissingOrigin      = apierror.Forbidden("MISSING_OR_NULL_ORIGIN", "Missing or null Origin")

@@ -44,7 +44,7 @@ func (e *Env) LoadSession(c *fiber.Ctx, cs CookieState) (*core.SessionView, erro
 	}
 	v, err := e.Auth.RequireSession(c.UserContext(), cs.Token)
 	if err != nil {
-		if errors.Is(err, core.ErrUnauthorized) || errors.Is(err, core.ErrSessionNotFound) {
+		if errors.Is(err, core.ErrSessionNotFound) {
 			e.ExpireSessionCookies(c)
 			return nil, nil
 		}
