@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -29,6 +27,7 @@ import (
 	"github.com/authd/authd/adapters/mail"
 	"github.com/authd/authd/adapters/memory"
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/coretest"
 )
 
 const (
@@ -42,25 +41,6 @@ const (
 const jsonDate = "2006-01-02T15:04:05.000Z"
 
 var t0 = time.Date(2026, 11, 26, 4, 40, 27, 253_000_000, time.UTC)
-
-// fakeHasher is a fast stand-in for scrypt.
-type fakeHasher struct{}
-
-func fakeHash(pw string) string {
-	sum := sha256.Sum256([]byte(pw))
-	return "fake$" + hex.EncodeToString(sum[:])
-}
-
-func (fakeHasher) Hash(ctx context.Context, pw string) (string, error) {
-	return fakeHash(pw), ctx.Err()
-}
-func (fakeHasher) Busy() bool { return false }
-func (fakeHasher) Verify(ctx context.Context, hash, pw string) (bool, error) {
-	if !strings.HasPrefix(hash, "fake$") {
-		return false, errors.New("fake hasher: malformed hash")
-	}
-	return hash == fakeHash(pw), ctx.Err()
-}
 
 // flakySessions lets a test take the session store down, as a Postgres
 // outage would.
@@ -149,7 +129,7 @@ func newHarness(t testing.TB, cfg ...harnessConfig) *harness {
 	}
 	auth := core.NewAuth(core.Deps{
 		Users: store.Users(), Sessions: h.sessions, Accounts: store.Accounts(),
-		Verifications: store.Verifications(), Tx: store.Tx(), Hasher: fakeHasher{},
+		Verifications: store.Verifications(), Tx: store.Tx(), Hasher: &coretest.Hasher{},
 		EmailTokens: signer, Mailer: h.outbox, Limiter: h.limiter, Clock: h.clock, Random: rand.Reader,
 	}, h.policy)
 	h.opts = Options{

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/fx/fxtest"
 
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/coretest"
 )
 
 func freePort(t *testing.T) string {
@@ -29,7 +30,7 @@ func freePort(t *testing.T) string {
 func moduleApp(t *testing.T, addr string, populate ...any) *fxtest.App {
 	h := newHarness(t)
 	auth := core.NewAuth(core.Deps{Users: h.store.Users(), Sessions: h.store.Sessions(), Accounts: h.store.Accounts(),
-		Verifications: h.store.Verifications(), Tx: h.store.Tx(), Hasher: fakeHasher{}, Mailer: h.outbox, Limiter: h.limiter, Clock: h.clock}, h.policy)
+		Verifications: h.store.Verifications(), Tx: h.store.Tx(), Hasher: &coretest.Hasher{}, Mailer: h.outbox, Limiter: h.limiter, Clock: h.clock}, h.policy)
 	return fxtest.New(t,
 		fx.NopLogger,
 		fx.Supply(h.opts, ListenAddr(addr), auth, fx.Annotate(h.limiter, fx.As(new(core.RateLimiter))),
