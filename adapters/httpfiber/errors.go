@@ -120,10 +120,8 @@ func (s *server) coreError(c *fiber.Ctx, ce *core.Error, id string) {
 		s.internal(c, id, ce)
 		return
 	}
-	if route, _ := c.Locals(localAnswers).(endpoint.Answers); route != nil {
-		if status, ok := route[ce.Sentinel()]; ok {
-			a.status = status
-		}
+	if status, ok := endpoint.AnswersOf(c)[ce.Sentinel()]; ok {
+		a.status = status
 	}
 	switch ce.Kind {
 	case core.KindUnavailable:

@@ -22,7 +22,6 @@ const (
 	localRequestID = "httpfiber.requestID"
 	localRoute     = "httpfiber.route"
 	localClient    = "httpfiber.client"
-	localAnswers   = "httpfiber.answers"
 	headerReqID    = "X-Request-Id"
 	maxReqIDLen    = 128
 	healthPath     = "/api/health"

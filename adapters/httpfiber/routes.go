@@ -28,12 +28,7 @@ func (s *server) routes(app *fiber.App) {
 	b := s.o.BasePath
 	for _, feature := range features {
 		for _, rt := range feature(s.env) {
-			h := s.env.Handler(rt)
-			answers := rt.Answers
-			s.add(app, rt.Method, b+rt.Path, func(c *fiber.Ctx) error {
-				c.Locals(localAnswers, answers)
-				return h(c)
-			})
+			s.add(app, rt.Method, b+rt.Path, s.env.Handler(rt))
 		}
 	}
 	s.add(app, fiber.MethodGet, b+"/ok", s.ok)

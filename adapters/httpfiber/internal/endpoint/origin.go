@@ -12,7 +12,7 @@ import (
 var (
 	errMissingOrigin      = apierror.Forbidden("MISSING_OR_NULL_ORIGIN", "Missing or null Origin")
 	errInvalidOrigin      = apierror.Forbidden("INVALID_ORIGIN", "Invalid origin")
-	ErrInvalidCallbackURL = apierror.Forbidden("INVALID_CALLBACK_URL", "Invalid callbackURL")
+	errInvalidCallbackURL = apierror.Forbidden("INVALID_CALLBACK_URL", "Invalid callbackURL")
 	errCSRFNavigation     = apierror.Forbidden("CROSS_SITE_NAVIGATION_LOGIN_BLOCKED",
 		"Cross-site navigation login blocked. This request appears to be a CSRF attack.")
 )

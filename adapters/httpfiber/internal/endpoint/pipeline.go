@@ -14,6 +14,9 @@ import (
 func (e *Env) Handler(rt Route) fiber.Handler {
 	spec := rt.Spec
 	return func(c *fiber.Ctx) error {
+		if rt.Answers != nil {
+			c.Locals(localAnswers, rt.Answers)
+		}
 		r := &Request{}
 		var b body.Body
 		if !spec.NoBody {
@@ -44,7 +47,7 @@ func (e *Env) Handler(rt Route) fiber.Handler {
 		}
 		if spec.CheckCallbackQuery {
 			if cb, _ := q["callbackURL"].(string); cb != "" && !e.Origins.Trusted(cb, true) {
-				return ErrInvalidCallbackURL
+				return errInvalidCallbackURL
 			}
 		}
 		r.Cookie = e.ReadCookies(c)
@@ -65,3 +68,12 @@ func (e *Env) Handler(rt Route) fiber.Handler {
 // ErrUnauthorized is the answer of a session-required route without a
 // session.
 var ErrUnauthorized = apierror.New(fiber.StatusUnauthorized, "UNAUTHORIZED", "Unauthorized")
+
+const localAnswers = "endpoint.answers"
+
+// AnswersOf returns the error statuses declared by the route serving c, for
+// the error mapping; nil when it declares none.
+func AnswersOf(c *fiber.Ctx) Answers {
+	a, _ := c.Locals(localAnswers).(Answers)
+	return a
+}
