@@ -17,5 +17,6 @@ var Module = fx.Module("bunpg",
 		fx.Annotate(NewAccountRepository, fx.As(new(core.AccountRepository))),
 		fx.Annotate(NewVerificationRepository, fx.As(new(core.VerificationRepository))),
 		fx.Annotate(NewTransactor, fx.As(new(core.Transactor))),
+		fx.Annotate(NewTaskLock, fx.As(new(core.TaskLock))),
 	),
 )

@@ -47,6 +47,15 @@ type Auth struct {
 	// lifetime (0 = off); CookieCacheVersion invalidates all caches when changed.
 	CookieCacheMaxAge  time.Duration `koanf:"cookie_cache_max_age"`
 	CookieCacheVersion string        `koanf:"cookie_cache_version"`
+	// JanitorInterval is how often expired sessions and verifications are
+	// deleted (by one instance at a time); 0 = never.
+	JanitorInterval time.Duration `koanf:"janitor_interval"`
+	// SignInFailuresPerNetwork wrong passwords an hour for one account from
+	// one client network (IPv4 /24, IPv6 /64) refuse that network;
+	// SignInFailuresPerAccount from all networks refuse every client but the
+	// browsers that signed in to the account before.
+	SignInFailuresPerNetwork int `koanf:"signin_failures_per_network"`
+	SignInFailuresPerAccount int `koanf:"signin_failures_per_account"`
 }
 
 // HTTP holds the listener's limits.
@@ -73,6 +82,9 @@ type DB struct {
 	SessionLookups int           `koanf:"session_lookups"`
 	QueryTimeout   time.Duration `koanf:"query_timeout"`
 	DialTimeout    time.Duration `koanf:"dial_timeout"`
+	// PreparedStatements prepares the hot lookups once per connection; turn
+	// it off behind a pooler in transaction mode (PgBouncer).
+	PreparedStatements bool `koanf:"prepared_statements"`
 }
 
 // SMTP holds the outgoing mail settings; with no Host, mails are logged.
@@ -95,6 +107,9 @@ func defaults() map[string]any {
 		"auth.revoke_sessions_on_password_reset": true,
 		"auth.cookie_cache_max_age":              "0s",
 		"auth.cookie_cache_version":              "1",
+		"auth.janitor_interval":                  "10m",
+		"auth.signin_failures_per_network":       100,
+		"auth.signin_failures_per_account":       1000,
 		"http.addr":                              "127.0.0.1:8100",
 		"http.body_limit":                        64 << 10,
 		"http.read_timeout":                      "10s",
@@ -110,6 +125,7 @@ func defaults() map[string]any {
 		"db.session_lookups":                     0,
 		"db.query_timeout":                       "3s",
 		"db.dial_timeout":                        "5s",
+		"db.prepared_statements":                 true,
 		"smtp.port":                              587,
 		"smtp.from":                              "authd <no-reply@localhost>",
 	}

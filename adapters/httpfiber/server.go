@@ -41,13 +41,15 @@ func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready Readines
 		log:     o.Logger,
 		origins: origin.NewPolicy(o.BaseURL, o.TrustedOrigins),
 	}
+	secure := strings.HasPrefix(strings.ToLower(o.BaseURL), "https://")
 	s.env = &endpoint.Env{
 		Auth:               auth,
 		Clock:              clock,
 		Log:                o.Logger,
 		BaseURL:            o.BaseURL,
 		Origins:            s.origins,
-		Cookies:            cookie.NewCodec(o.Secret, strings.HasPrefix(strings.ToLower(o.BaseURL), "https://")),
+		Cookies:            cookie.NewCodec(o.Secret, secure),
+		Devices:            cookie.NewCodec(endpoint.DeviceCookieKey(o.Secret), secure),
 		CookieCacheMaxAge:  o.CookieCacheMaxAge,
 		CookieCacheVersion: o.CookieCacheVersion,
 		ClientAddr:         s.client,

@@ -17,5 +17,6 @@ var Module = fx.Module("memory",
 		fx.Annotate((*Store).Verifications, fx.As(new(core.VerificationRepository))),
 		fx.Annotate((*Store).Tx, fx.As(new(core.Transactor))),
 		fx.Annotate((*Store).RateLimiter, fx.As(new(core.RateLimiter))),
+		fx.Annotate((*Store).TaskLock, fx.As(new(core.TaskLock))),
 	),
 )

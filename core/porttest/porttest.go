@@ -21,6 +21,7 @@ type Adapters struct {
 	Verifications core.VerificationRepository
 	Tx            core.Transactor
 	RateLimiter   core.RateLimiter
+	TaskLock      core.TaskLock
 }
 
 // RunAll runs every group as a parallel subtest. Each group calls newAdapters
@@ -33,6 +34,7 @@ func RunAll(t *testing.T, newAdapters func(t *testing.T) Adapters) {
 	}{
 		{"Users", RunUsers}, {"Sessions", RunSessions}, {"Accounts", RunAccounts},
 		{"Verifications", RunVerifications}, {"Tx", RunTx}, {"RateLimiter", RunRateLimiter},
+		{"TaskLock", RunTaskLock},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -67,6 +69,7 @@ func nilPorts(a Adapters, names ...string) []string {
 	set := map[string]bool{
 		"Users": a.Users == nil, "Sessions": a.Sessions == nil, "Accounts": a.Accounts == nil,
 		"Verifications": a.Verifications == nil, "Tx": a.Tx == nil, "RateLimiter": a.RateLimiter == nil,
+		"TaskLock": a.TaskLock == nil,
 	}
 	var out []string
 	for _, n := range names {

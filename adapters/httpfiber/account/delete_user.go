@@ -17,7 +17,7 @@ type deleteUserInput struct {
 // POST /delete-user (wire spec §4.11): deletes at once, or mails a
 // confirmation link first.
 func (h handlers) deleteUser(c *fiber.Ctx, r *endpoint.Request, in *deleteUserInput) error {
-	del := core.DeleteUserInput{CallbackURL: in.CallbackURL}
+	del := core.DeleteUserInput{CallbackURL: in.CallbackURL, Meta: h.ClientMeta(c, r)}
 	// better-auth tests these for truthiness: an empty string is absent.
 	if in.Password != "" {
 		del.Password = &in.Password

@@ -22,7 +22,7 @@ func (h handlers) changePassword(c *fiber.Ctx, r *endpoint.Request, in *changePa
 		NewPassword:         in.NewPassword,
 		RevokeOtherSessions: in.RevokeOtherSessions,
 		DontRemember:        r.Cookie.DontRemember,
-		Meta:                h.Meta(c),
+		Meta:                h.ClientMeta(c, r),
 	})
 	if err != nil {
 		return err
@@ -46,7 +46,7 @@ type verifyPasswordInput struct {
 // POST /verify-password (wire spec §4.10): checks the caller's password and
 // changes nothing.
 func (h handlers) verifyPassword(c *fiber.Ctx, r *endpoint.Request, in *verifyPasswordInput) error {
-	if err := h.Auth.VerifyPassword(c.UserContext(), *r.View, in.Password); err != nil {
+	if err := h.Auth.VerifyPassword(c.UserContext(), *r.View, in.Password, h.ClientMeta(c, r)); err != nil {
 		return err
 	}
 	return endpoint.SendJSON(c, []byte(endpoint.StatusTrue))

@@ -28,7 +28,7 @@ func (h handlers) signIn(c *fiber.Ctx, r *endpoint.Request, in *signInInput) err
 		Password:    in.Password,
 		RememberMe:  rememberMe,
 		CallbackURL: callbackURL,
-		Meta:        h.Meta(c),
+		Meta:        h.ClientMeta(c, r),
 	})
 	if err != nil {
 		return err
@@ -37,6 +37,7 @@ func (h handlers) signIn(c *fiber.Ctx, r *endpoint.Request, in *signInInput) err
 		return core.ErrFailedToCreateSession
 	}
 	h.SetSessionCookie(c, core.SessionView{Session: *res.Session, User: res.User}, !rememberMe, r.Cookie.DontRemember)
+	h.SetKnownDevice(c, res.User.ID())
 	if callbackURL != "" {
 		c.Set(fiber.HeaderLocation, callbackURL)
 	}

@@ -21,6 +21,8 @@ const (
 	SessionToken = "better-auth.session_token"
 	SessionData  = "better-auth.session_data"
 	DontRemember = "better-auth.dont_remember"
+	// KnownDevice is authd's own device cookie (see endpoint.DeviceCookieKey).
+	KnownDevice  = "authd.known_device"
 	securePrefix = "__Secure-"
 	// MaxAgeCap is the 400-day cap browsers (and better-call) enforce.
 	MaxAgeCap = 400 * 24 * 60 * 60

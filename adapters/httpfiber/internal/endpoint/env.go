@@ -29,6 +29,8 @@ type Env struct {
 	// same-origin context.
 	BaseOrigin string
 	Cookies    cookie.Codec
+	// Devices signs the known-device cookie (device.go).
+	Devices cookie.Codec
 	// CookieCacheMaxAge > 0 turns the cookie cache on; CookieCacheVersion
 	// is its version.
 	CookieCacheMaxAge  time.Duration

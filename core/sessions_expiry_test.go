@@ -13,7 +13,7 @@ import (
 // has passed, an idle one ends expiresIn after its last slide and its row is
 // purged, and, like better-auth, there is no absolute lifetime: a session in
 // steady use lives on. A "don't remember" session never slides.
-func TestBattery14_ShortTTLSlidingAndIdleExpiry(t *testing.T) {
+func TestShortTTLSessionsSlideAndExpireWhenIdle(t *testing.T) {
 	const expiresIn, updateAge = 10 * time.Second, 5 * time.Second
 	e := newEnv(t, func(p *core.Policy, _ *core.Deps) {
 		p.SessionExpiresIn, p.SessionUpdateAge = expiresIn, updateAge

@@ -69,7 +69,7 @@ func uniformity(tokens []string, alphabet string, alpha float64) (problems []str
 // the right form, are all distinct, and are not told apart from uniform
 // draws by a chi-square test at p = 0.001. The test is shown to have the
 // power to see the classic modulo bias.
-func TestBattery10_TokenEntropyAndUniqueness(t *testing.T) {
+func TestTokenEntropyAndUniqueness(t *testing.T) {
 	e := newEnv(t, nil)
 	e.signUp("u@x.test", "12345678")
 	const sessions, resets = 20_000, 2_000
