@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authd/authd/adapters/crypto"
+	"github.com/authd/authd/adapters/emailtoken"
 	"github.com/authd/authd/adapters/memory"
 	"github.com/authd/authd/core"
 	"github.com/authd/authd/core/coretest"
@@ -81,7 +81,7 @@ type env struct {
 	clock  *core.FixedClock
 	hasher *coretest.Hasher
 	mail   *outbox
-	signer *crypto.JWTSigner
+	signer *emailtoken.JWTSigner
 	limit  *memory.RateLimiter
 	auth   *core.Auth
 }
@@ -90,7 +90,7 @@ type env struct {
 // and the deps (to wrap a repository with a fault) before the engine is built.
 func newEnv(t *testing.T, tweak func(p *core.Policy, d *core.Deps)) *env {
 	t.Helper()
-	signer, err := crypto.NewJWTSigner([]byte("test-secret-test-secret-test-secret!"))
+	signer, err := emailtoken.NewJWTSigner([]byte("test-secret-test-secret-test-secret!"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,13 +33,18 @@ type answer struct {
 // where better-auth answers a failure with another status declare it in
 // their route table (endpoint.Route.Answer).
 var answers = map[*core.Error]answer{
-	core.ErrUserNotFound:         {fiber.StatusNotFound, "USER_NOT_FOUND", "User not found"},
-	core.ErrUserExists:           {fiber.StatusUnprocessableEntity, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL", "User already exists. Use another email."},
-	core.ErrSessionNotFound:      {fiber.StatusUnauthorized, "SESSION_NOT_FOUND", "Session not found"},
+	core.ErrUserNotFound: {fiber.StatusNotFound, "USER_NOT_FOUND", "User not found"},
+	core.ErrUserExists:   {fiber.StatusUnprocessableEntity, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL", "User already exists. Use another email."},
+	// No session, or the caller's gone mid-request: better-auth's session
+	// middleware answers 401.
+	core.ErrSessionNotFound:      {fiber.StatusUnauthorized, "UNAUTHORIZED", "Unauthorized"},
 	core.ErrAccountNotFound:      {fiber.StatusBadRequest, "ACCOUNT_NOT_FOUND", "Account not found"},
 	core.ErrVerificationNotFound: {fiber.StatusBadRequest, "INVALID_TOKEN", "Invalid token"},
 	core.ErrDuplicate:            {fiber.StatusUnprocessableEntity, "DUPLICATE", "Duplicate value"},
-	core.ErrUnavailable:          {fiber.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "Service temporarily unavailable"},
+	// Never sent by today's flows, which answer a lost compare-and-set with
+	// better-auth's own error.
+	core.ErrPasswordChanged: {fiber.StatusUnprocessableEntity, "PASSWORD_CHANGED", "Password changed meanwhile"},
+	core.ErrUnavailable:     {fiber.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "Service temporarily unavailable"},
 
 	core.ErrInvalidEmail:             {fiber.StatusBadRequest, "INVALID_EMAIL", "Invalid email"},
 	core.ErrInvalidEmailOrPassword:   {fiber.StatusUnauthorized, "INVALID_EMAIL_OR_PASSWORD", "Invalid email or password"},

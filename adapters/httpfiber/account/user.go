@@ -40,5 +40,6 @@ func (h handlers) listAccounts(c *fiber.Ctx, r *endpoint.Request, _ *struct{}) e
 	if err != nil {
 		return err
 	}
+	endpoint.NoStore(c)
 	return endpoint.SendJSON(c, jsonw.Array(accounts, 256, (*jsonw.W).Account))
 }

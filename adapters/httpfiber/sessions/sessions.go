@@ -15,6 +15,7 @@ func (h handlers) listSessions(c *fiber.Ctx, r *endpoint.Request, _ *struct{}) e
 	if err != nil {
 		return err
 	}
+	endpoint.NoStore(c) // the body holds every session token of the user
 	return endpoint.SendJSON(c, jsonw.Array(sessions, 300, (*jsonw.W).Session))
 }
 

@@ -3,8 +3,8 @@ package endpoint
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/authd/authd/adapters/httpfiber/internal/apierror"
 	"github.com/authd/authd/adapters/httpfiber/internal/body"
+	"github.com/authd/authd/core"
 )
 
 // Handler runs rt through better-auth's request pipeline, in its order:
@@ -57,17 +57,13 @@ func (e *Env) Handler(rt Route) fiber.Handler {
 				return err
 			}
 			if v == nil && spec.Session == SessionRequired {
-				return ErrUnauthorized
+				return core.ErrSessionNotFound
 			}
 			r.View = v
 		}
 		return rt.serve(c, r, b, q)
 	}
 }
-
-// ErrUnauthorized is the answer of a session-required route without a
-// session.
-var ErrUnauthorized = apierror.New(fiber.StatusUnauthorized, "UNAUTHORIZED", "Unauthorized")
 
 const localAnswers = "endpoint.answers"
 
