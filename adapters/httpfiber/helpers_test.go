@@ -22,6 +22,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/authd/authd/adapters/emailtoken"
+	"github.com/authd/authd/adapters/httpfiber/internal/cookie"
 	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
 	"github.com/authd/authd/adapters/httpfiber/internal/origin/origintest"
 	"github.com/authd/authd/adapters/mail"
@@ -344,4 +345,68 @@ func serve(t *testing.T, app *fiber.App) string {
 		}
 	})
 	return "http://" + ln.Addr().String()
+}
+
+var (
+	userKeys    = []string{"id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt"}
+	sessionKeys = []string{"id", "userId", "token", "expiresAt", "createdAt", "updatedAt", "ipAddress", "userAgent"}
+	jsDate      = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$`)
+	tokenRe     = regexp.MustCompile(`^[A-Za-z0-9]{32}$`)
+)
+
+// sessionToken is the bare session token inside a jar from signUp/signIn.
+func sessionToken(jar string) string {
+	return strings.SplitN(strings.TrimPrefix(jar, cookie.SessionToken+"="), ".", 2)[0]
+}
+
+func (h *harness) userOf(t *testing.T, jar string) map[string]any {
+	t.Helper()
+	r := h.get("/get-session", "Cookie", jar)
+	if r.body == "null" {
+		t.Fatalf("no session for %q", jar)
+	}
+	return r.json(t)["user"].(map[string]any)
+}
+
+// storedUser reads a user straight from the store, bypassing every route.
+func (h *harness) storedUser(t *testing.T, email string) core.User {
+	t.Helper()
+	u, err := h.store.Users().ByEmail(t.Context(), email)
+	if err != nil {
+		t.Fatalf("user %s: %v", email, err)
+	}
+	return u
+}
+
+// addUserWithoutPassword stores a user whose only account has provider and
+// password (nil for none): a social-only user, or a credential row without
+// a password.
+func (h *harness) addUserWithoutPassword(t *testing.T, id, email, provider string) {
+	t.Helper()
+	u, err := core.NewUser(id, "Social", email, nil, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.store.Users().Create(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	accountID := "gh-" + id
+	if provider == core.ProviderCredential {
+		accountID = id
+	}
+	acc := core.RehydrateAccount(core.AccountRecord{ID: "acc-" + id, UserID: id, AccountID: accountID,
+		ProviderID: provider, CreatedAt: t0, UpdatedAt: t0})
+	if err := h.store.Accounts().Create(t.Context(), acc); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// headersExcept returns r's headers without the per-request ones, for
+// comparing two answers.
+func headersExcept(r resp, drop ...string) http.Header {
+	out := r.header.Clone()
+	for _, d := range append([]string{"X-Request-Id", "Date"}, drop...) {
+		out.Del(d)
+	}
+	return out
 }

@@ -1,9 +1,17 @@
 package httpfiber
 
 import (
+	"context"
+	"fmt"
+	"maps"
 	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/core"
 )
 
 func TestRateLimitPath(t *testing.T) {
@@ -159,4 +167,161 @@ func FuzzClientIP(f *testing.F) {
 			t.Fatalf("X-Forwarded-For %q alone gives %v %v, with Forwarded %q %v", xff, x, okX, fwd, a)
 		}
 	})
+}
+
+func TestRateLimit(t *testing.T) {
+	h := newHarness(t, harnessConfig{opts: func(o *Options) { o.RateLimitEnabled = true }})
+	h.signUp("alice@example.com") // one sign-up of three
+	signIn := func(path string) resp {
+		return h.do("POST", path, `{"email":"alice@example.com","password":"wrong-password"}`, "Origin", testOrigin)
+	}
+	for i := 0; i < 3; i++ {
+		wantStatus(t, signIn("/api/auth/sign-in/email?attempt="+strconv.Itoa(i)), 401)
+	}
+	r := signIn("/api/auth/sign-in/email?different=query")
+	wantBody(t, r, 429, `{"message":"Too many requests. Please try again later."}`)
+	if r.header.Get("Content-Type") != "application/json" {
+		t.Fatalf("content-type %q", r.header.Get("Content-Type"))
+	}
+	if n, err := strconv.Atoi(r.header.Get("X-Retry-After")); err != nil || n < 1 || n > 10 || r.header.Get("Retry-After") != "" {
+		t.Fatalf("X-Retry-After %q Retry-After %q", r.header.Get("X-Retry-After"), r.header.Get("Retry-After"))
+	}
+	for _, variant := range []string{"//api/auth/sign-in/email", "/api/auth//sign-in/email", "/api/auth/sign-in/email/",
+		"/API/AUTH/SIGN-IN/EMAIL", "/api/auth/sign-in%2Femail", "/api/auth/./sign-in/email", "/api/auth/sign-in/%65mail"} {
+		if r := signIn(variant); r.status != 429 {
+			t.Errorf("variant %s escaped the bucket: %d", variant, r.status)
+		}
+	}
+	if r := h.do("POST", "/api/auth/sign-in/email", `{}`, "X-Api-Key", "bogus", "X-Forwarded-For", "203.0.113.9"); r.status != 429 {
+		t.Errorf("headers bypassed the limiter: %d", r.status)
+	}
+	wantStatus(t, h.do("GET", "/api/health", ""), 200)
+	wantStatus(t, h.get("/ok"), 200) // other routes have their own budget
+
+	h.clock.Advance(10 * time.Second)
+	wantStatus(t, signIn("/api/auth/sign-in/email"), 401)
+
+	t.Run("mail routes: 3 per minute", func(t *testing.T) {
+		for i := 0; i < 3; i++ {
+			wantStatus(t, h.post("/request-password-reset", `{"email":"x@example.com"}`), 200)
+		}
+		r := h.post("/request-password-reset", `{"email":"x@example.com"}`)
+		wantStatus(t, r, 429)
+		if n, _ := strconv.Atoi(r.header.Get("X-Retry-After")); n < 50 || n > 60 {
+			t.Fatalf("X-Retry-After %q", r.header.Get("X-Retry-After"))
+		}
+	})
+	t.Run("default: 100 per minute", func(t *testing.T) {
+		for i := 0; i < 100; i++ {
+			wantStatus(t, h.get("/error"), 200)
+		}
+		wantStatus(t, h.get("/error"), 429)
+	})
+}
+
+func TestRateLimit_TrustedProxy(t *testing.T) {
+	// app.Test connections come from 0.0.0.0, which plays the proxy here.
+	h := newHarness(t, harnessConfig{opts: func(o *Options) {
+		o.RateLimitEnabled = true
+		o.TrustedProxies = []string{"0.0.0.0", "10.0.0.0/8"}
+	}})
+	send := func(xff string) int {
+		return h.do("POST", "/api/auth/sign-in/email", `{}`, "X-Forwarded-For", xff).status
+	}
+	for i := 0; i < 3; i++ {
+		if s := send("spoof-" + strconv.Itoa(i) + ", 198.51.100.7, 10.1.2.3"); s != 400 {
+			t.Fatalf("request %d: %d", i, s)
+		}
+	}
+	if s := send("198.51.100.7"); s != 429 {
+		t.Fatalf("the client behind the proxy was not limited: %d", s)
+	}
+	if s := send("198.51.100.8"); s != 400 {
+		t.Fatalf("another client shared the bucket: %d", s)
+	}
+	for i, ip := range []string{"2001:db8::1", "2001:DB8:0:0::2", "2001:db8:0:0:ffff::3"} {
+		if s := send(ip); s != 400 {
+			t.Fatalf("ipv6 request %d: %d", i, s)
+		}
+	}
+	if s := send("2001:db8::abcd"); s != 429 {
+		t.Fatalf("one /64 got more than 3 requests: %d", s)
+	}
+	// A trusted proxy that sends no usable header gets one shared,
+	// fail-closed bucket, never "unlimited".
+	for i := 0; i < 3; i++ {
+		send("")
+	}
+	if s := send("not-an-ip"); s != 429 {
+		t.Fatalf("no client address means no limit: %d", s)
+	}
+	// A proxy that appends the client's port: the client keeps its own
+	// bucket (not the shared fail-closed one), whatever its port.
+	for i := 0; i < 3; i++ {
+		if s := send("203.0.113.5:" + strconv.Itoa(4000+i)); s != 400 {
+			t.Fatalf("request %d with a port: %d", i, s)
+		}
+	}
+	if s := send("203.0.113.5"); s != 429 {
+		t.Fatalf("the client behind a port-appending proxy was not limited: %d", s)
+	}
+	forwarded := func(v string) int {
+		return h.do("POST", "/api/auth/sign-in/email", `{}`, "Forwarded", v).status
+	}
+	for i := 0; i < 3; i++ {
+		if s := forwarded(`for="[2001:db8:1::5]:` + strconv.Itoa(4000+i) + `"`); s != 400 {
+			t.Fatalf("Forwarded request %d: %d", i, s)
+		}
+	}
+	if s := send("[2001:db8:1::6]:80"); s != 429 {
+		t.Fatalf("the /64 behind Forwarded was not limited: %d", s)
+	}
+}
+
+// Keyed by raw path, each distinct path was a counter (a rate_limit row) of
+// its own, holding the path and any token in it.
+func TestRateLimit_KeysByRoute(t *testing.T) {
+	rec := &keyRecorder{keys: map[string]int{}}
+	h := newHarness(t, harnessConfig{
+		opts:        func(o *Options) { o.RateLimitEnabled = true },
+		wrapLimiter: func(l core.RateLimiter) core.RateLimiter { rec.RateLimiter = l; return rec },
+	})
+	const secret = "Secret-Reset-Token-0123456789"
+	for i := range 500 {
+		h.do("GET", fmt.Sprintf("/api/auth/no-such-route-%d-%s", i, strings.Repeat("x", 1000)), "")
+		h.do("GET", fmt.Sprintf("/elsewhere/%d", i), "")
+	}
+	for i := range 3 {
+		h.get(fmt.Sprintf("/reset-password/%s-%d?callbackURL=/done", secret, i))
+	}
+	h.post("/sign-in/email", `{"email":"a@example.com","password":"wrong-password"}`)
+	rec.mu.Lock()
+	keys := maps.Clone(rec.keys)
+	rec.mu.Unlock()
+	want := map[string]int{
+		"0.0.0.0|" + unmatchedRoute:      1000,
+		"0.0.0.0|/reset-password/:token": 3,
+		"0.0.0.0|/sign-in/email":         1,
+	}
+	if !maps.Equal(keys, want) {
+		t.Fatalf("limiter keys %v, want %v", keys, want)
+	}
+	// The unmatched paths share one default budget.
+	if r := h.do("GET", "/api/auth/yet-another-path", ""); r.status != 429 {
+		t.Fatalf("a new unknown path after 1000 others: %d, want 429", r.status)
+	}
+}
+
+// keyRecorder notes every key the app hands its limiter.
+type keyRecorder struct {
+	core.RateLimiter
+	mu   sync.Mutex
+	keys map[string]int
+}
+
+func (k *keyRecorder) Consume(ctx context.Context, key string, window time.Duration, max int, now time.Time) (core.RateDecision, error) {
+	k.mu.Lock()
+	k.keys[key]++
+	k.mu.Unlock()
+	return k.RateLimiter.Consume(ctx, key, window, max, now)
 }
