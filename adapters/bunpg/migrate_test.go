@@ -64,12 +64,18 @@ var wantColumns = map[string]string{
 	"rate_limit.key":          "text NOT NULL",
 	"rate_limit.count":        "integer NOT NULL",
 	"rate_limit.last_request": "bigint NOT NULL",
+
+	"cache_backlog.id":      "bigint NOT NULL DEFAULT nextval('cache_backlog_id_seq'::regclass)",
+	"cache_backlog.kind":    "text NOT NULL",
+	"cache_backlog.subject": "text NOT NULL",
+	"cache_backlog.at":      "timestamp without time zone NOT NULL",
 }
 
 var wantConstraints = []string{
 	"account PRIMARY KEY (id)",
 	"account FOREIGN KEY (user_id) REFERENCES user(id) ON DELETE CASCADE",
 	"rate_limit PRIMARY KEY (key)",
+	"cache_backlog PRIMARY KEY (id)",
 	"session PRIMARY KEY (id)",
 	"session UNIQUE (token)",
 	"session FOREIGN KEY (user_id) REFERENCES user(id) ON DELETE CASCADE",
@@ -197,7 +203,7 @@ func tables(t *testing.T, db *bun.DB) []string {
 	return names
 }
 
-var allMigrations = []string{"20260101000001", "20260101000002"}
+var allMigrations = []string{"20260101000001", "20260101000002", "20261207000014"}
 
 func TestMigrateCreatesSchema(t *testing.T) {
 	t.Parallel()
@@ -281,7 +287,7 @@ func TestStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st) != 2 || st[0].Applied || st[1].Applied || st[0].Name != "20260101000001_auth_schema" {
+	if len(st) != len(allMigrations) || slices.ContainsFunc(st, func(m bunpg.MigrationStatus) bool { return m.Applied }) || st[0].Name != "20260101000001_auth_schema" {
 		t.Fatalf("status of a fresh database = %v", st)
 	}
 	if got := tables(t, db); len(got) != 0 {
