@@ -12,29 +12,47 @@ import (
 )
 
 // features are the route groups served under the base path; a new feature
-// is a package with a route table and one line here.
-var features = []func(*endpoint.Env) []endpoint.Route{
-	emailpassword.Routes,
-	sessions.Routes,
-	account.Routes,
+// is a package with a route table and one line here (its name tags its
+// routes in the OpenAPI document).
+var features = []struct {
+	name   string
+	routes func(*endpoint.Env) []endpoint.Route
+}{
+	{"email-password", emailpassword.Routes},
+	{"sessions", sessions.Routes},
+	{"account", account.Routes},
 }
 
-func (s *server) routes(app *fiber.App) {
+func (s *server) routes(app *fiber.App) error {
+	var ops []apiOp
 	// Probes may use HEAD; the auth routes below stay GET-only like
 	// better-auth's.
 	for _, m := range []string{fiber.MethodGet, fiber.MethodHead} {
 		s.add(app, m, healthPath, s.health)
 		s.add(app, m, readyPath, s.readiness)
+		ops = append(ops, apiOp{m, healthPath, "probes", nil}, apiOp{m, readyPath, "probes", nil})
 	}
 
 	b := s.o.BasePath
 	for _, feature := range features {
-		for _, rt := range feature(s.env) {
+		for _, rt := range feature.routes(s.env) {
 			s.add(app, rt.Method, b+rt.Path, s.env.Handler(rt))
+			ops = append(ops, apiOp{rt.Method, b + rt.Path, feature.name, &rt})
 		}
 	}
 	s.add(app, fiber.MethodGet, b+"/ok", s.ok)
 	s.add(app, fiber.MethodGet, b+"/error", s.errorPage)
+	ops = append(ops, apiOp{fiber.MethodGet, b + "/ok", "probes", nil}, apiOp{fiber.MethodGet, b + "/error", "probes", nil},
+		apiOp{fiber.MethodGet, b + openAPIPath, "open-api", nil})
+	doc, err := openAPIDocument(s.o.BaseURL, ops)
+	if err != nil {
+		return err
+	}
+	s.add(app, fiber.MethodGet, b+openAPIPath, func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+		return c.Send(doc)
+	})
+	return nil
 }
 
 // add registers exactly one method (Fiber's Get would add HEAD too, which

@@ -91,6 +91,8 @@ func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready Readines
 	if o.RateLimitEnabled {
 		app.Use(s.rateLimit)
 	}
-	s.routes(app)
+	if err := s.routes(app); err != nil {
+		return nil, err
+	}
 	return app, nil
 }

@@ -46,6 +46,10 @@ type Route struct {
 	serve   func(c *fiber.Ctx, r *Request, b body.Body, q map[string]any) error
 }
 
+// Input is the compiled schema of the route's input struct (the OpenAPI
+// document is generated from it).
+func (rt Route) Input() *body.Schema { return rt.schema }
+
 // Answers maps core errors to the status a route answers them with, where
 // better-auth's route differs from the general mapping (the root package's
 // errors.go).
