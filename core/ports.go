@@ -26,7 +26,10 @@ type UserRepository interface {
 	Delete(ctx context.Context, id string) error
 }
 
-// SessionRepository stores sessions by their unique token.
+// SessionRepository stores sessions by their unique token. A store may
+// forget sessions once they expire by itself (Redis's TTL): it then answers
+// ErrSessionNotFound for them and DeleteExpired has nothing to do; the
+// engine's expiry check is the same either way.
 type SessionRepository interface {
 	// Create inserts s; ErrDuplicate if the token exists, ErrUserNotFound if
 	// the user does not.

@@ -79,9 +79,6 @@ func (c Config) Validate() error {
 		} else if p, err := url.Parse(u); err != nil || (p.Scheme != "redis" && p.Scheme != "rediss" && p.Scheme != "unix") {
 			add("REDIS_URL must be a redis://, rediss:// or unix:// URL (value not shown: it may hold a password)")
 		}
-		if !c.Auth.StoreSessionInDatabase {
-			add("AUTH_STORE_SESSION_IN_DATABASE=false (sessions only in Redis) is not supported yet: keep the default true")
-		}
 	default:
 		add("AUTH_SECONDARY_STORAGE must be redis or empty (got %q)", c.Auth.SecondaryStorage)
 	}

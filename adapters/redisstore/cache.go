@@ -145,9 +145,13 @@ func live(l []listEntry, now time.Time, drop func(token string) bool) []listEntr
 	return out
 }
 
+// errTaken is mirror's answer, with onlyNew, when the token has a value.
+var errTaken = errors.New("redisstore: the token has a session")
+
 // mirror is createSession's write: the user's list gains the session, and
-// <token> holds the session with its user until it expires.
-func (c *cache) mirror(ctx context.Context, s core.Session, u core.User) error {
+// <token> holds the session with its user until it expires; with onlyNew,
+// only if the token has none (errTaken).
+func (c *cache) mirror(ctx context.Context, s core.Session, u core.User, onlyNew bool) error {
 	ctx, cancel := c.call(ctx)
 	defer cancel()
 	now := c.clock.Now()
@@ -158,9 +162,21 @@ func (c *cache) mirror(ctx context.Context, s core.Session, u core.User) error {
 	l = append(live(l, now, func(t string) bool { return t == s.Token() }),
 		listEntry{Token: s.Token(), ExpiresAt: s.ExpiresAt().UnixMilli()})
 	val, _ := json.Marshal(envelope{Session: toSessionJSON(s), User: marshalUser(u)})
+	ttl := ttlSeconds(s.ExpiresAt(), now)
+	if onlyNew && ttl > 0 {
+		ok, err := c.rdb.SetNX(ctx, sessionKey(s.Token()), val, time.Duration(ttl)*time.Second).Result()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errTaken
+		}
+		setList(ctx, c.rdb, s.UserID(), l, now)
+		return nil
+	}
 	_, err = c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		setList(ctx, p, s.UserID(), l, now)
-		if ttl := ttlSeconds(s.ExpiresAt(), now); ttl > 0 {
+		if ttl > 0 {
 			p.Set(ctx, sessionKey(s.Token()), val, time.Duration(ttl)*time.Second)
 		}
 		return nil
@@ -168,16 +184,20 @@ func (c *cache) mirror(ctx context.Context, s core.Session, u core.User) error {
 	return err
 }
 
+// errNoCopy is refresh's answer when Redis holds no value for the session.
+var errNoCopy = errors.New("redisstore: no cached session")
+
 // refresh is updateSession's write after a refresh: the cached value, if
 // any, takes the new expiry (only while it still exists, so that a refresh
 // racing a sign-out cannot bring the value back), and so does its entry.
+// errNoCopy when there is no value.
 func (c *cache) refresh(ctx context.Context, s core.Session) error {
 	ctx, cancel := c.call(ctx)
 	defer cancel()
 	now := c.clock.Now()
 	raw, err := c.rdb.Get(ctx, sessionKey(s.Token())).Result()
 	if errors.Is(err, redis.Nil) {
-		return nil
+		return errNoCopy
 	}
 	if err != nil {
 		return err

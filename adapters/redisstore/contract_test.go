@@ -49,3 +49,27 @@ func newLayered(t testing.TB) (porttest.Adapters, *redisstore.Layered) {
 		CacheBacklog:  backlog,
 	}, l
 }
+
+// The contract with sessions only in Redis (AUTH_STORE_SESSION_IN_DATABASE
+// =false), users and the rest in Postgres.
+func TestContractRedisOnly(t *testing.T) {
+	porttest.RunAll(t, func(t *testing.T) porttest.Adapters {
+		rdb, rcfg := redistest.Client(t)
+		cfg, db := bunpgtest.NewMigratedDatabase(t)
+		r := redisstore.NewRedisOnly(rdb, rcfg, redisstore.RedisOnlyDeps{
+			Users: bunpg.NewUserRepository(db, cfg), Clock: core.SystemClock{}, Log: slog.New(slog.DiscardHandler),
+		})
+		return porttest.Adapters{
+			Users:         r.Users(),
+			Sessions:      r.Sessions(),
+			Accounts:      bunpg.NewAccountRepository(db, cfg),
+			Verifications: bunpg.NewVerificationRepository(db, cfg),
+			Tx:            redisstore.NewTransactor(bunpg.NewTransactor(db, cfg)),
+			RateLimiter:   bunpg.NewRateLimiter(db, cfg),
+			TaskLock:      bunpg.NewTaskLock(db, cfg),
+			CacheBacklog:  bunpg.NewCacheBacklog(db, cfg),
+
+			SessionsExpireThemselves: true,
+		}
+	})
+}

@@ -94,7 +94,7 @@ func (h *Health) Check(ctx context.Context) bool {
 		h.fail("ping", err)
 		return false
 	}
-	for {
+	for h.backlog != nil {
 		owed, err := h.backlog.Pending(ctx, 100)
 		if err != nil {
 			// Without the backlog nobody can tell what Redis must not

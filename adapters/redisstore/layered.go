@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -64,7 +65,7 @@ func (l *layeredSessions) Create(ctx context.Context, s core.Session) error {
 		if err != nil {
 			return
 		}
-		if err := l.c.mirror(ctx, s, u); err != nil {
+		if err := l.c.mirror(ctx, s, u, false); err != nil {
 			l.health.fail("create session", err)
 		}
 	})
@@ -106,7 +107,7 @@ func (l *layeredSessions) Update(ctx context.Context, s core.Session) error {
 		if !l.health.Usable() {
 			return // the copy expires no later than it said; then the database answers
 		}
-		if err := l.c.refresh(ctx, s); err != nil {
+		if err := l.c.refresh(ctx, s); err != nil && !errors.Is(err, errNoCopy) {
 			l.health.fail("refresh session", err)
 			l.oweAfterCommit(ctx, core.CacheEntry{Kind: core.CacheDropSession, Subject: s.Token(), At: l.c.clock.Now()})
 		}

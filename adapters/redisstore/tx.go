@@ -18,8 +18,9 @@ func NewTransactor(inner core.Transactor) *Transactor { return &Transactor{inner
 type hooksKey struct{}
 
 type hooks struct {
-	mu  sync.Mutex
-	fns []func(context.Context)
+	mu        sync.Mutex
+	fns       []func(context.Context)
+	rollbacks []func(context.Context)
 }
 
 func (t *Transactor) WithinTx(ctx context.Context, fn func(ctx context.Context) error) error {
@@ -28,6 +29,9 @@ func (t *Transactor) WithinTx(ctx context.Context, fn func(ctx context.Context) 
 	}
 	h := &hooks{}
 	if err := t.inner.WithinTx(context.WithValue(ctx, hooksKey{}, h), fn); err != nil {
+		for _, f := range h.rollbacks {
+			f(context.WithoutCancel(ctx))
+		}
 		return err
 	}
 	for _, f := range h.fns {
@@ -52,4 +56,14 @@ func afterCommit(ctx context.Context, f func(context.Context)) {
 	h.mu.Lock()
 	h.fns = append(h.fns, f)
 	h.mu.Unlock()
+}
+
+// onRollback runs undo if the transaction in ctx rolls back: a write to
+// Redis made inside it (sessions only in Redis) goes with the rest.
+func onRollback(ctx context.Context, undo func(context.Context)) {
+	if h, ok := ctx.Value(hooksKey{}).(*hooks); ok {
+		h.mu.Lock()
+		h.rollbacks = append(h.rollbacks, undo)
+		h.mu.Unlock()
+	}
 }

@@ -181,7 +181,9 @@ func TestGraphIsCompleteWithRedisAndMetrics(t *testing.T) {
 		"redis":              {"AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=redis://127.0.0.1:1/0"},
 		"redis, db limits":   {"AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=redis://127.0.0.1:1/0", "AUTH_RATE_LIMIT_STORAGE=database"},
 		"redis with metrics": {"AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=redis://127.0.0.1:1/0", "METRICS_ADDR=127.0.0.1:0"},
-		"metrics":            {"METRICS_ADDR=127.0.0.1:0"},
+		"sessions only in redis": {"AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=redis://127.0.0.1:1/0", "AUTH_STORE_SESSION_IN_DATABASE=false",
+			"METRICS_ADDR=127.0.0.1:0"},
+		"metrics": {"METRICS_ADDR=127.0.0.1:0"},
 	} {
 		if err := fx.ValidateApp(appOptions(testConfig(t, env...), slog.Default(), postgresStorage)); err != nil {
 			t.Errorf("%s: %v", name, err)

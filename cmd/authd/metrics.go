@@ -36,12 +36,12 @@ func (m *httpMetrics) observe(route, method string, status int, elapsed time.Dur
 
 type metricsParams struct {
 	fx.In
-	LC      fx.Lifecycle
-	Log     *slog.Logger
-	Reg     *prometheus.Registry
-	Hasher  *password.ScryptHasher
-	DB      *bun.DB             `optional:"true"`
-	Layered *redisstore.Layered `optional:"true"`
+	LC     fx.Lifecycle
+	Log    *slog.Logger
+	Reg    *prometheus.Registry
+	Hasher *password.ScryptHasher
+	DB     *bun.DB            `optional:"true"`
+	Redis  *redisstore.Health `optional:"true"`
 }
 
 // metricsOption serves Prometheus's /metrics on METRICS_ADDR, a listener of
@@ -119,8 +119,8 @@ func registerGauges(p metricsParams) {
 				func() float64 { return float64(p.DB.Stats().InUse) }),
 		)
 	}
-	if p.Layered != nil {
-		h := p.Layered.Health()
+	if p.Redis != nil {
+		h := p.Redis
 		p.Reg.MustRegister(
 			counter("authd_redis_errors_total", "Redis calls that failed.", func() float64 { return float64(h.Errors.Load()) }),
 			counter("authd_redis_fallbacks_total", "Session reads answered by Postgres because Redis was not trusted.",

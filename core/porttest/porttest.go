@@ -23,6 +23,10 @@ type Adapters struct {
 	RateLimiter   core.RateLimiter
 	TaskLock      core.TaskLock
 	CacheBacklog  core.CacheBacklog
+	// SessionsExpireThemselves says the session store forgets a session
+	// when it expires (Redis's TTL), as core.SessionRepository allows: the
+	// expiry cases then check that instead.
+	SessionsExpireThemselves bool
 }
 
 // RunAll runs every group as a parallel subtest. Each group calls newAdapters

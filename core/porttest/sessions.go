@@ -42,8 +42,13 @@ func sessionRoundTrip(t *testing.T, a Adapters) {
 	}
 }
 
-// The repository has no clock: expiry is the caller's check.
+// The repository has no clock: expiry is the caller's check. A store that
+// forgets expired sessions by itself never returns one.
 func sessionByTokenExpired(t *testing.T, a Adapters) {
+	if a.SessionsExpireThemselves {
+		sessionsExpireThemselves(t, a)
+		return
+	}
 	at := now()
 	u := newUser(t, a, at)
 	s := newSession(t, a, u.ID(), at.Add(-8*24*time.Hour))
@@ -212,6 +217,10 @@ func sessionDeleteByUser(t *testing.T, a Adapters) {
 }
 
 func sessionDeleteExpired(t *testing.T, a Adapters) {
+	if a.SessionsExpireThemselves {
+		sessionsExpireThemselves(t, a)
+		return
+	}
 	ctx := t.Context()
 	u := newUser(t, a, ancient.Add(-48*time.Hour))
 	mk := func(expiresAt time.Time) core.Session {
@@ -237,4 +246,23 @@ func sessionDeleteExpired(t *testing.T, a Adapters) {
 	list, err := a.Sessions.ListByUser(ctx, u.ID())
 	noErr(t, "ListByUser", err)
 	sameSessions(t, "sessions expiring at or after the cut-off", kept, list)
+}
+
+// sessionsExpireThemselves: an expired session is not found, a live one
+// is, and DeleteExpired has nothing to remove.
+func sessionsExpireThemselves(t *testing.T, a Adapters) {
+	ctx, at := t.Context(), now()
+	u := newUser(t, a, at.Add(-8*24*time.Hour))
+	expired := newSession(t, a, u.ID(), at.Add(-8*24*time.Hour))
+	live := newSession(t, a, u.ID(), at)
+	_, _, err := a.Sessions.ByToken(ctx, expired.Token())
+	wantErr(t, "ByToken of an expired session", err, core.ErrSessionNotFound)
+	n, err := a.Sessions.DeleteExpired(ctx, at, 1)
+	noErr(t, "DeleteExpired", err)
+	if n != 0 {
+		t.Errorf("DeleteExpired removed %d, want 0: the store expires sessions itself", n)
+	}
+	list, err := a.Sessions.ListByUser(ctx, u.ID())
+	noErr(t, "ListByUser", err)
+	sameSessions(t, "sessions of a user with an expired and a live one", []core.Session{live}, list)
 }

@@ -237,3 +237,123 @@ func TestRedisInstancesAndOutage(t *testing.T) {
 	}
 	t.Logf("%d get-session requests under load across the Redis freeze, kill and restart", served.Load())
 }
+
+// TestRedisOnlySessions (BATTERY.md R6): with AUTH_STORE_SESSION_IN_DATABASE
+// =false no session row is written; with Redis frozen, session routes answer
+// 503 with Retry-After (never "signed out"), /api/ready 503 and
+// /api/health 200; when it thaws, the session is there again.
+func TestRedisOnlySessions(t *testing.T) {
+	pg := sharedCluster(t)
+	name := pg.migratedDB(t)
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	redis := startRedis(t, port)
+	a := startAuthd(t, authdEnv(pg, name, authdtest.FreeAddr(t)).with(
+		"AUTH_SECONDARY_STORAGE", "redis", "REDIS_URL", fmt.Sprintf("redis://127.0.0.1:%d/0", port),
+		"AUTH_STORE_SESSION_IN_DATABASE", "false"))
+	email := uniqueEmail("redis-only")
+	res, err := rawPost(a.Origin, "/sign-up/email", "", map[string]any{"name": "R", "email": email, "password": "password123"})
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("sign-up: %v %v", res, err)
+	}
+	cookie := sessionCookie(t, res)
+	if status, got, err := rawSession(a.Origin, cookie); err != nil || status != http.StatusOK || got != email {
+		t.Fatalf("get-session: %d %q %v", status, got, err)
+	}
+	var rows int
+	if err := pg.open(t, name).QueryRow("SELECT count(*) FROM session").Scan(&rows); err != nil || rows != 0 {
+		t.Errorf("session rows with sessions only in Redis: %d, %v; want 0", rows, err)
+	}
+
+	if err := redis.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []func() (*http.Response, error){
+		func() (*http.Response, error) {
+			req, _ := http.NewRequest(http.MethodGet, a.Origin+"/api/auth/get-session", nil)
+			req.Header.Set("Cookie", cookie)
+			return http.DefaultClient.Do(req)
+		},
+		func() (*http.Response, error) { return rawPost(a.Origin, "/sign-out", cookie, map[string]any{}) },
+	} {
+		res, err := r()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+			t.Errorf("%s during the outage: %d, Retry-After %q; want 503 with Retry-After", res.Request.URL.Path, res.StatusCode, res.Header.Get("Retry-After"))
+		}
+		for _, c := range res.Cookies() {
+			if strings.HasSuffix(c.Name, "session_token") {
+				t.Errorf("%s during the outage touched the session cookie: %v", res.Request.URL.Path, c)
+			}
+		}
+	}
+	// /api/ready reuses its verdict for up to a second: ask until it has
+	// looked again.
+	ready := 0
+	for i := 0; i < 50 && ready != http.StatusServiceUnavailable; i++ {
+		r, err := http.Get(a.Origin + "/api/ready")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		ready = r.StatusCode
+		time.Sleep(100 * time.Millisecond)
+	}
+	if ready != http.StatusServiceUnavailable {
+		t.Errorf("/api/ready with sessions only in a frozen Redis: %d, want 503", ready)
+	}
+	if r, err := http.Get(a.Origin + "/api/health"); err != nil || r.StatusCode != http.StatusOK {
+		t.Errorf("/api/health during the outage: %v %v, want 200", r, err)
+	}
+	if err := redis.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if status, got, err := rawSession(a.Origin, cookie); err != nil || status != http.StatusOK || got != email {
+		t.Errorf("get-session after the outage: %d %q %v, want the session", status, got, err)
+	}
+}
+
+// TestStartsWithoutRedis (BATTERY.md R7): a Redis that does not answer
+// never blocks a start. With sessions in the database the instance is
+// ready and signs users up; with sessions only in Redis it is alive
+// (health 200) but not ready.
+func TestStartsWithoutRedis(t *testing.T) {
+	pg := sharedCluster(t)
+	name := pg.migratedDB(t)
+	dead, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := func() env {
+		return authdEnv(pg, name, authdtest.FreeAddr(t)).with(
+			"AUTH_SECONDARY_STORAGE", "redis", "REDIS_URL", fmt.Sprintf("redis://127.0.0.1:%d/0", dead))
+	}
+	layered := startAuthd(t, base())
+	res, err := rawPost(layered.Origin, "/sign-up/email", "", map[string]any{"name": "R", "email": uniqueEmail("no-redis"), "password": "password123"})
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Errorf("sign-up without Redis, sessions in the database: %v %v", res, err)
+	} else if status, _, err := rawSession(layered.Origin, sessionCookie(t, res)); err != nil || status != http.StatusOK {
+		t.Errorf("get-session without Redis: %d %v", status, err)
+	}
+
+	only := spawnAuthd(t, base().with("AUTH_STORE_SESSION_IN_DATABASE", "false"))
+	health := 0
+	for i := 0; i < 100 && health != http.StatusOK; i++ {
+		if r, err := http.Get(only.Origin + "/api/health"); err == nil {
+			r.Body.Close()
+			health = r.StatusCode
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if health != http.StatusOK {
+		t.Fatalf("authd with sessions only in an absent Redis never answered /api/health (alive: %v)", only.alive())
+	}
+	if r, err := http.Get(only.Origin + "/api/ready"); err != nil || r.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/api/ready with sessions only in an absent Redis: %v %v, want 503", r, err)
+	}
+}

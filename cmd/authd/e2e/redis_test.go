@@ -17,13 +17,19 @@ import (
 // @better-auth/redis-storage from the same env, on one database and one
 // Redis: each accepts the other's sessions, a sign-out, a user update or a
 // revocation on one is seen at once by the other, and the keys authd writes
-// have better-auth's names, shapes and TTLs.
+// have better-auth's names, shapes and TTLs; with sessions in the database
+// too (the default) and with sessions only in Redis.
 func TestRedisCrossServer(t *testing.T) {
+	t.Run("sessions in the database too", func(t *testing.T) { redisCrossServer(t, "true") })
+	t.Run("sessions only in redis", func(t *testing.T) { redisCrossServer(t, "false") })
+}
+
+func redisCrossServer(t *testing.T, inDatabase string) {
 	installJS(t)
 	rdb, _ := redistest.Client(t)
-	db, _ := bunpgtest.NewMigratedDatabase(t)
+	db, bunDB := bunpgtest.NewMigratedDatabase(t)
 	mailDir := t.TempDir()
-	env := []string{"AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=" + redistest.URL()}
+	env := []string{"AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=" + redistest.URL(), "AUTH_STORE_SESSION_IN_DATABASE=" + inDatabase}
 	authd := startAuthd(t, db, startMailSink(t, mailDir), env...)
 	ref := startReferenceWith(t, db, mailDir, env...)
 	a := &httpAPI{base: authd.Origin + "/api/auth", origin: authd.Origin}
@@ -77,6 +83,37 @@ func TestRedisCrossServer(t *testing.T) {
 		}
 		if !slices.Contains(tokens, tokenA) || !slices.Contains(tokens, tokenB) {
 			t.Errorf("active-sessions lists %v, want both servers' tokens", tokens)
+		}
+	})
+
+	t.Run("session rows follow AUTH_STORE_SESSION_IN_DATABASE", func(t *testing.T) {
+		n, err := bunDB.NewSelect().Table("session").Where("user_id = ?", userID).Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]int{"true": 2, "false": 0}[inDatabase]; n != want {
+			t.Errorf("%d session rows, want %d", n, want)
+		}
+	})
+
+	t.Run("list-sessions on each lists both servers' sessions", func(t *testing.T) {
+		for name, api := range map[string]*httpAPI{"authd": a, "better-auth": b} {
+			req, _ := http.NewRequest(http.MethodGet, api.base+"/list-sessions", nil)
+			req.Header.Set("Cookie", ca)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var list []map[string]any
+			err = json.NewDecoder(res.Body).Decode(&list)
+			res.Body.Close()
+			var tokens []string
+			for _, s := range list {
+				tokens = append(tokens, s["token"].(string))
+			}
+			if err != nil || !slices.Contains(tokens, tokenA) || !slices.Contains(tokens, tokenB) {
+				t.Errorf("%s list-sessions: %d %v %v, want both servers' tokens", name, res.StatusCode, tokens, err)
+			}
 		}
 	})
 
