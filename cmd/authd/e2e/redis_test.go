@@ -3,6 +3,8 @@ package e2e
 import (
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
+	mathrand "math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -159,4 +161,44 @@ func redisCrossServer(t *testing.T, inDatabase string) {
 			t.Error("authd's revoke-sessions set no revoked-sessions-before marker")
 		}
 	})
+}
+
+// TestRedisSharedRateLimits: with Redis, authd and better-auth count one
+// client's requests to a path in one counter (better-auth:<ip>|<path>), so
+// the limit holds across the two servers. The client address comes from a
+// single X-Forwarded-For, which better-auth believes by default and authd
+// from AUTH_TRUSTED_PROXIES. Bodies are invalid (400 at once), so the four
+// requests take far less than the 10 s window.
+func TestRedisSharedRateLimits(t *testing.T) {
+	installJS(t)
+	rdb, _ := redistest.Client(t)
+	db, _ := bunpgtest.NewMigratedDatabase(t)
+	mailDir := t.TempDir()
+	env := []string{"AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=" + redistest.URL(), "AUTH_RATE_LIMIT_ENABLED=true"}
+	authd := startAuthd(t, db, startMailSink(t, mailDir), append(env, "AUTH_TRUSTED_PROXIES=127.0.0.1")...)
+	ref := startReferenceWith(t, db, mailDir, env...)
+	ip := fmt.Sprintf("198.51.%d.%d", mathrand.IntN(250)+1, mathrand.IntN(250)+1)
+	post := func(origin string) int {
+		req, _ := http.NewRequest(http.MethodPost, origin+"/api/auth/sign-in/email", strings.NewReader("{}"))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", origin)
+		req.Header.Set("X-Forwarded-For", ip)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	var got []int
+	for _, origin := range []string{authd.Origin, ref.Origin, authd.Origin, ref.Origin, authd.Origin} {
+		got = append(got, post(origin))
+	}
+	want := []int{400, 400, 400, 429, 429}
+	if !slices.Equal(got, want) {
+		t.Errorf("sign-in/email from one client alternating authd, better-auth: %v, want %v (3 per 10 s, one counter)", got, want)
+	}
+	if n := rdb.Get(t.Context(), "better-auth:"+ip+"|/sign-in/email").Val(); n != "5" {
+		t.Errorf("the shared counter is %q, want 5", n)
+	}
 }

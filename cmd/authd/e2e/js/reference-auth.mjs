@@ -41,7 +41,9 @@ export function createReferenceAuth({ baseURL, mailDir, pool, secret, redis = nu
 		// authd keeps sessions in Postgres too unless
 		// AUTH_STORE_SESSION_IN_DATABASE=false (better-auth's default is false).
 		...(redis ? { secondaryStorage: redisStorage({ client: redis }) } : {}),
-		rateLimit: { enabled: false },
+		// On only where the Go harness asks (the Redis suite's shared limits);
+		// with secondaryStorage better-auth counts there.
+		rateLimit: { enabled: process.env.AUTH_RATE_LIMIT_ENABLED === "true" },
 		telemetry: { enabled: false },
 		emailAndPassword: {
 			enabled: true,
