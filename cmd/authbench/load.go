@@ -83,6 +83,9 @@ type workload struct {
 	// check rejects a 2xx response that did not do its job (get-session
 	// answers 200 "null" to a cookie it does not accept).
 	check func(body []byte) error
+	// spread, if set, are further instances: worker k talks to
+	// spread[k % len(spread)] instead of the measured authd.
+	spread []string
 }
 
 func newClient(conns int) *http.Client {
@@ -132,6 +135,9 @@ func phase(ctx context.Context, addr string, w workload, d time.Duration) result
 		go func() {
 			defer wg.Done()
 			c := &keepAlive{addr: addr}
+			if len(w.spread) > 0 {
+				c.addr = w.spread[k%len(w.spread)]
+			}
 			defer c.close()
 			worker(pctx, c, w, k, end, &parts[k])
 		}()

@@ -57,7 +57,7 @@ func (e *envList) Set(v string) error {
 
 const backgroundWindow = 2 * time.Second
 
-var allScenarios = []string{"pgbench", "get-session", "cookie-cache", "redis", "sign-in", "sign-up", "flood"}
+var allScenarios = []string{"pgbench", "get-session", "cookie-cache", "redis", "instances", "sign-in", "sign-up", "flood"}
 
 func main() {
 	var o options
@@ -267,6 +267,12 @@ func run(ctx context.Context, o options) (err error) {
 			return err
 		}
 		onRedis.stop()
+		if o.scenarios["instances"] {
+			start := func() (*authd, error) { return startAuthd(ctx, bin, root, tmp, pg, appDB, secret, env) }
+			if rep.instancesGet, rep.instancesSignIn, err = b.instances(start); err != nil {
+				return err
+			}
+		}
 	}
 	if o.scenarios["sign-in"] || o.scenarios["sign-up"] || o.scenarios["flood"] {
 		rep.ceilings = append(rep.ceilings, measureCeiling(ctx, srv, o.scryptTime))

@@ -135,3 +135,70 @@ func (b *bench) redisGetSession(cached *authd, pg *postgres, db string) (result,
 	progress("get-session (Redis): %.0f req/s, p99 %s, %d errors, %.4f Postgres transactions per request", r.rps, r.p99, r.errors, perReq)
 	return r, perReq, b.ctx.Err()
 }
+
+// instancesScenario runs three instances on one database and one Redis and
+// measures the aggregate get-session and sign-in rates, each worker bound
+// to one instance: compared with one instance on the same machine, it shows
+// whether anything is serialised across instances (a shared lock, a hot
+// row). The CPU columns are those of the first instance only.
+func (b *bench) instances(start func() (*authd, error)) (getSession, signIn result, err error) {
+	var inst []*authd
+	defer func() {
+		for _, a := range inst {
+			a.stop()
+		}
+	}()
+	var addrs []string
+	for range 3 {
+		a, err := start()
+		if a != nil {
+			inst = append(inst, a)
+		}
+		if err != nil {
+			return result{}, result{}, err
+		}
+		addrs = append(addrs, strings.TrimPrefix(a.origin, "http://"))
+	}
+	cb := *b
+	cb.srv = inst[0]
+	client := newClient(1)
+	defer client.CloseIdleConnections()
+	cookies := make([]string, len(b.fx.users))
+	for k, u := range b.fx.users {
+		resp, err := client.Do(cb.post("/sign-in/email", map[string]string{"email": u.email, "password": fixturePassword}).WithContext(b.ctx))
+		if err != nil {
+			return result{}, result{}, err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		for _, c := range resp.Cookies() {
+			if c.Name == "better-auth.session_token" && c.Value != "" {
+				cookies[k] = c.Name + "=" + c.Value
+			}
+		}
+		if cookies[k] == "" {
+			return result{}, result{}, fmt.Errorf("sign-in on instance 1: %s", resp.Status)
+		}
+	}
+	inst[0].quiesce(b.ctx)
+	progress("get-session on 3 instances (Redis), %d connections, %s", b.opts.conns, b.opts.duration)
+	w := cb.getSessionWorkload()
+	w.name, w.spread = "get-session, 3 instances (Redis)", addrs
+	w.build = func(i, j int) *http.Request { return cb.getSessionRequest(cookies[(i+j*b.opts.conns)%len(cookies)]) }
+	getSession = runLoad(b.ctx, inst[0], w)
+	progress("%s: %.0f req/s, p99 %s, %d errors", w.name, getSession.rps, getSession.p99, getSession.errors)
+	inst[0].quiesce(b.ctx)
+	progress("sign-in on 3 instances, %d connections, %s", b.opts.conns, b.opts.duration)
+	sw := cb.signInWorkload(b.opts.conns)
+	sw.name, sw.spread = "sign-in, 3 instances (Redis)", addrs
+	build := sw.build
+	sw.build = func(w, i int) *http.Request {
+		// Each instance trusts its own origin only.
+		req := build(w, i)
+		req.Header.Set("Origin", "http://"+addrs[w%len(addrs)])
+		return req
+	}
+	signIn = runLoad(b.ctx, inst[0], sw)
+	progress("%s: %.1f req/s, p99 %s, %d errors %s", sw.name, signIn.rps, signIn.p99, signIn.errors, signIn.causeSummary())
+	return getSession, signIn, b.ctx.Err()
+}
