@@ -64,6 +64,10 @@ func (r *SessionRepository) Create(ctx context.Context, s core.Session) error {
 	return mapErr(err, core.ErrSessionNotFound)
 }
 
+// LookupStats reports get-session's batched lookups so far: batches run
+// and lookups they answered (metrics).
+func (r *SessionRepository) LookupStats() (batches, lookups uint64) { return r.lookups.Stats() }
+
 // ByToken is get-session's hot path: session joined to user, one prepared
 // statement shared with the lookups running at the same moment (see
 // pgconn.Lookups), scanned without Bun's reflection.

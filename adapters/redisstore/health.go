@@ -42,6 +42,12 @@ func newHealth(c *cache, backlog core.CacheBacklog, log *slog.Logger) *Health {
 	return &Health{cache: c, backlog: backlog, log: log, kick: make(chan struct{}, 1)}
 }
 
+// LookupStats reports get-session's pipelined reads so far: pipelines run
+// and reads they answered (metrics).
+func (h *Health) LookupStats() (batches, reads uint64) {
+	return h.cache.reads.batches.Load(), h.cache.reads.reads.Load()
+}
+
 // Usable reports whether Redis may be read now.
 func (h *Health) Usable() bool { return h.usable.Load() }
 

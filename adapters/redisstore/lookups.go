@@ -29,6 +29,8 @@ type lookups struct {
 	mu       sync.Mutex
 	inflight int
 	pending  []*lookup
+
+	batches, reads atomic.Uint64 // for the metrics: reads per pipeline
 }
 
 const lookupBatch = 64
@@ -136,6 +138,8 @@ func (b *lookups) pop() *lookup {
 // and by the latest deadline among them, so that a read that joined late
 // is not cut short by the leader's.
 func (b *lookups) run(ctx context.Context, batch []*lookup) {
+	b.batches.Add(1)
+	b.reads.Add(uint64(len(batch)))
 	deadline := batch[0].deadline
 	for _, m := range batch {
 		if m.deadline.After(deadline) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/authd/authd/adapters/bunpg/bunpgtest"
 	"github.com/authd/authd/adapters/config"
+	"github.com/authd/authd/adapters/redisstore/redistest"
 )
 
 func freeAddr(t *testing.T) string {
@@ -219,4 +220,52 @@ func TestMetricsListener(t *testing.T) {
 			t.Error("the public listener serves /metrics")
 		}
 	}
+}
+
+// With Postgres (and with Redis in front of it) the metrics count
+// get-session's batched lookups and the pool.
+func TestMetricsOfTheStores(t *testing.T) {
+	dbCfg, _ := bunpgtest.NewMigratedDatabase(t)
+	for _, extra := range [][]string{nil, {"AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=" + redistest.URL()}} {
+		addr := freeAddr(t)
+		cfg := testConfig(t, append([]string{"DB_HOST=" + dbCfg.Host, fmt.Sprintf("DB_PORT=%d", dbCfg.Port), "DB_NAME=" + dbCfg.Name,
+			"METRICS_ADDR=" + addr}, extra...)...)
+		startApp(t, cfg, postgresStorage)
+		store := "postgres"
+		if extra != nil {
+			store = "redis"
+			// Redis is trusted once the health loop has looked at it.
+			for i := 0; i < 100 && !strings.Contains(scrape(t, addr), "authd_redis_trusted 1"); i++ {
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		cookie := signUp(t, cfg, store+"-metrics@example.com")
+		req, _ := http.NewRequest(http.MethodGet, cfg.AuthBaseURL()+"/get-session", nil)
+		req.AddCookie(cookie)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		body := scrape(t, addr)
+		for _, want := range []string{
+			`authd_session_lookups_total{store="` + store + `"} 1`, `authd_session_lookup_batches_total{store="` + store + `"} 1`,
+			"authd_db_pool_open_connections", "authd_db_pool_in_use",
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s: /metrics lacks %q", store, want)
+			}
+		}
+	}
+}
+
+func scrape(t *testing.T, addr string) string {
+	t.Helper()
+	res, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return string(b)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/authd/authd/adapters/httpfiber"
 	"github.com/authd/authd/adapters/password"
 	"github.com/authd/authd/adapters/redisstore"
+	"github.com/authd/authd/core"
 )
 
 // httpMetrics are the per-request series; route is the matched pattern (or
@@ -42,6 +43,8 @@ type metricsParams struct {
 	Hasher *password.ScryptHasher
 	DB     *bun.DB            `optional:"true"`
 	Redis  *redisstore.Health `optional:"true"`
+	// Sessions is bunpg's repository unless Redis is in front of it.
+	Sessions core.SessionRepository `optional:"true"`
 }
 
 // metricsOption serves Prometheus's /metrics on METRICS_ADDR, a listener of
@@ -111,6 +114,20 @@ func registerGauges(p metricsParams) {
 		gauge("authd_password_hash_queue_depth", "Callers waiting for a password hashing slot.",
 			func() float64 { return float64(p.Hasher.Waiting()) }),
 	)
+	lookupStats := func(store string, stats func() (batches, lookups uint64)) {
+		labels := prometheus.Labels{"store": store}
+		p.Reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "authd_session_lookup_batches_total", ConstLabels: labels,
+				Help: "Batches (Postgres queries, Redis pipelines) that answered get-session lookups; lookups_total / batches_total is the mean batch size."},
+				func() float64 { b, _ := stats(); return float64(b) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "authd_session_lookups_total", ConstLabels: labels,
+				Help: "get-session lookups answered in batches."},
+				func() float64 { _, n := stats(); return float64(n) }),
+		)
+	}
+	if s, ok := p.Sessions.(interface{ LookupStats() (uint64, uint64) }); ok {
+		lookupStats("postgres", s.LookupStats)
+	}
 	if p.DB != nil {
 		p.Reg.MustRegister(
 			gauge("authd_db_pool_open_connections", "Open Postgres connections.",
@@ -121,6 +138,7 @@ func registerGauges(p metricsParams) {
 	}
 	if p.Redis != nil {
 		h := p.Redis
+		lookupStats("redis", h.LookupStats)
 		p.Reg.MustRegister(
 			counter("authd_redis_errors_total", "Redis calls that failed.", func() float64 { return float64(h.Errors.Load()) }),
 			counter("authd_redis_fallbacks_total", "Session reads answered by Postgres because Redis was not trusted.",

@@ -30,7 +30,13 @@ type Lookups[R any] struct {
 	mu       sync.Mutex
 	inflight int          // batches running
 	pending  []*lookup[R] // waiting for a slot, oldest first
+
+	batches, lookups atomic.Uint64 // for the metrics: lookups per batch
 }
+
+// Stats reports how many batches have run and how many lookups they
+// answered; their ratio is the mean batch size.
+func (b *Lookups[R]) Stats() (batches, lookups uint64) { return b.batches.Load(), b.lookups.Load() }
 
 const maxBatch = 64
 
@@ -151,6 +157,8 @@ func (b *Lookups[R]) pop() *lookup[R] {
 // among them (all are bounded by QueryTimeout), so a lookup that joined late
 // is not cut short by the leader's.
 func (b *Lookups[R]) run(ctx context.Context, batch []*lookup[R]) {
+	b.batches.Add(1)
+	b.lookups.Add(uint64(len(batch)))
 	deadline := batch[0].deadline
 	byKey := make(map[string][]*lookup[R], len(batch))
 	keys := make([]string, 0, len(batch))
