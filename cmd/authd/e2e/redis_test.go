@@ -6,6 +6,9 @@ import (
 	"fmt"
 	mathrand "math/rand/v2"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -159,6 +162,41 @@ func redisCrossServer(t *testing.T, inDatabase string) {
 		}
 		if m := rdb.Get(ctx, "better-auth:revoked-sessions-before-"+userID).Val(); m == "" {
 			t.Error("authd's revoke-sessions set no revoked-sessions-before marker")
+		}
+	})
+
+	// Verification values live only in Redis: a reset token better-auth
+	// mailed is redeemed on authd.
+	t.Run("a password reset begun on one finishes on the other", func(t *testing.T) {
+		before, _ := os.ReadDir(mailDir)
+		if status, body, _ := b.do(t, http.MethodPost, "/request-password-reset", "", map[string]any{"email": email, "redirectTo": "/reset"}); status != http.StatusOK {
+			t.Fatalf("better-auth request-password-reset: %d %v", status, body)
+		}
+		token := ""
+		for i := 0; i < 100 && token == ""; i++ {
+			entries, _ := os.ReadDir(mailDir)
+			for _, e := range entries[min(len(before), len(entries)):] {
+				raw, _ := os.ReadFile(filepath.Join(mailDir, e.Name()))
+				if m := regexp.MustCompile(`/reset-password/([A-Za-z0-9_-]+)`).FindSubmatch(raw); m != nil && strings.Contains(string(raw), email) {
+					token = string(m[1])
+				}
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if token == "" {
+			t.Fatal("no reset mail from better-auth")
+		}
+		if n := rdb.Exists(ctx, "better-auth:verification:reset-password:"+token).Val(); n != 1 {
+			t.Errorf("the reset token is not in Redis")
+		}
+		if status, body, _ := a.do(t, http.MethodPost, "/reset-password", "", map[string]any{"token": token, "newPassword": "new-password-456"}); status != http.StatusOK {
+			t.Fatalf("authd reset-password with better-auth's token: %d %v", status, body)
+		}
+		if status, body, _ := b.do(t, http.MethodPost, "/sign-in/email", "", map[string]any{"email": email, "password": "new-password-456"}); status != http.StatusOK {
+			t.Errorf("better-auth sign-in with the new password: %d %v", status, body)
+		}
+		if n := rdb.Exists(ctx, "better-auth:verification:reset-password:"+token).Val(); n != 0 {
+			t.Errorf("the used reset token is still in Redis")
 		}
 	})
 }
