@@ -30,6 +30,20 @@ const (
 
 var errPanic = errors.New("handler panicked")
 
+// standardMethods are the methods metrics and traces name; the constants,
+// not the request's string, which aliases a reused buffer.
+var standardMethods = []string{fiber.MethodGet, fiber.MethodHead, fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch,
+	fiber.MethodDelete, fiber.MethodOptions}
+
+func standardMethod(m string) string {
+	for _, s := range standardMethods {
+		if m == s {
+			return s
+		}
+	}
+	return OtherMethod
+}
+
 // edge wraps every request: request id, the per-request deadline, panic
 // recovery, turning errors into responses, and the access log.
 func (s *server) edge(c *fiber.Ctx) (err error) {
@@ -37,6 +51,11 @@ func (s *server) edge(c *fiber.Ctx) (err error) {
 	id := s.requestID(c)
 	ctx, cancel := context.WithTimeout(c.UserContext(), s.o.RequestTimeout)
 	defer cancel()
+	method := standardMethod(c.Method())
+	var endSpan func(route string, status int)
+	if s.o.Trace != nil {
+		ctx, endSpan = s.o.Trace(ctx, method)
+	}
 	c.SetUserContext(ctx)
 	func() {
 		defer func() {
@@ -53,18 +72,18 @@ func (s *server) edge(c *fiber.Ctx) (err error) {
 		_ = s.errorHandler(c, err)
 	}
 	s.accessLog(c, id, start)
-	if s.o.Observe != nil {
+	if s.o.Observe != nil || endSpan != nil {
 		route, ok := c.Locals(localRoute).(string)
 		if !ok {
 			route = UnmatchedRoute
 		}
-		method := OtherMethod
-		switch m := c.Method(); m {
-		case fiber.MethodGet, fiber.MethodHead, fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch,
-			fiber.MethodDelete, fiber.MethodOptions:
-			method = strings.Clone(m)
+		status := c.Response().StatusCode()
+		if s.o.Observe != nil {
+			s.o.Observe(route, method, status, time.Since(start))
 		}
-		s.o.Observe(route, method, c.Response().StatusCode(), time.Since(start))
+		if endSpan != nil {
+			endSpan(route, status)
+		}
 	}
 	return nil
 }

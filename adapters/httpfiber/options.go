@@ -63,6 +63,11 @@ type Options struct {
 	// bounded), the method (OtherMethod beyond the standard ones), the
 	// status and the time taken. It backs the Prometheus metrics.
 	Observe func(route, method string, status int, elapsed time.Duration)
+	// Trace, if set, starts a span for each request (OpenTelemetry, wired
+	// by the application): it returns the context the handlers run with,
+	// and end, called once answered with the route and status as Observe
+	// gets them.
+	Trace func(ctx context.Context, method string) (context.Context, func(route string, status int))
 }
 
 // UnmatchedRoute and OtherMethod are what Observe is given for requests that

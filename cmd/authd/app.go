@@ -81,11 +81,12 @@ func appOptions(cfg config.Config, log *slog.Logger, store storage) fx.Option {
 		fx.Provide(
 			policy,
 			newAuth,
-			httpOptions,
+			withObservers(httpOptions),
 			func() core.Clock { return core.SystemClock{} },
 		),
 		httpfiber.Module,
 		metricsOption(cfg),
+		tracingOption(tracingEnv),
 		fx.Invoke(startJanitor),
 	)
 }

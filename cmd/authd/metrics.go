@@ -17,7 +17,6 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/authd/authd/adapters/config"
-	"github.com/authd/authd/adapters/httpfiber"
 	"github.com/authd/authd/adapters/password"
 	"github.com/authd/authd/adapters/redisstore"
 	"github.com/authd/authd/core"
@@ -66,10 +65,6 @@ func metricsOption(cfg config.Config) fx.Option {
 			reg.MustRegister(m.requests, m.duration, collectors.NewGoCollector(),
 				collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewBuildInfoCollector())
 			return reg, m
-		}),
-		fx.Decorate(func(o httpfiber.Options, m *httpMetrics) httpfiber.Options {
-			o.Observe = m.observe
-			return o
 		}),
 		fx.Invoke(func(p metricsParams) {
 			registerGauges(p)
