@@ -4,6 +4,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/tokens"
 )
 
 // Module provides the shared *bun.DB and binds every Postgres adapter to its
@@ -17,5 +18,6 @@ var Module = fx.Module("bunpg",
 		fx.Annotate(NewAccountRepository, fx.As(new(core.AccountRepository))),
 		fx.Annotate(NewVerificationRepository, fx.As(new(core.VerificationRepository))),
 		fx.Annotate(NewTransactor, fx.As(new(core.Transactor))),
+		fx.Annotate(NewKeyRepository, fx.As(new(tokens.KeyRepository))),
 	),
 )

@@ -11,6 +11,7 @@ func TestContract(t *testing.T) {
 	porttest.RunAll(t, func(*testing.T) porttest.Adapters {
 		s := memory.NewStore()
 		return porttest.Adapters{Users: s.Users(), Sessions: s.Sessions(), Accounts: s.Accounts(),
-			Verifications: s.Verifications(), Tx: s.Tx(), RateLimiter: s.RateLimiter()}
+			Verifications: s.Verifications(), Tx: s.Tx(), RateLimiter: s.RateLimiter(),
+			Keys: memory.NewKeyRepository()}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/tokens"
 )
 
 // Adapters is the set of ports under test. The repositories and the Transactor
@@ -21,6 +22,7 @@ type Adapters struct {
 	Verifications core.VerificationRepository
 	Tx            core.Transactor
 	RateLimiter   core.RateLimiter
+	Keys          tokens.KeyRepository
 }
 
 // RunAll runs every group as a parallel subtest. Each group calls newAdapters
@@ -33,6 +35,7 @@ func RunAll(t *testing.T, newAdapters func(t *testing.T) Adapters) {
 	}{
 		{"Users", RunUsers}, {"Sessions", RunSessions}, {"Accounts", RunAccounts},
 		{"Verifications", RunVerifications}, {"Tx", RunTx}, {"RateLimiter", RunRateLimiter},
+		{"Keys", RunKeys},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -67,6 +70,7 @@ func nilPorts(a Adapters, names ...string) []string {
 	set := map[string]bool{
 		"Users": a.Users == nil, "Sessions": a.Sessions == nil, "Accounts": a.Accounts == nil,
 		"Verifications": a.Verifications == nil, "Tx": a.Tx == nil, "RateLimiter": a.RateLimiter == nil,
+		"Keys": a.Keys == nil,
 	}
 	var out []string
 	for _, n := range names {
