@@ -47,6 +47,19 @@ type Auth struct {
 	// lifetime (0 = off); CookieCacheVersion invalidates all caches when changed.
 	CookieCacheMaxAge  time.Duration `koanf:"cookie_cache_max_age"`
 	CookieCacheVersion string        `koanf:"cookie_cache_version"`
+	// better-auth's jwt plugin: GET /token, GET /jwks and set-auth-jwt.
+	// Issuer and audience default to Origin() (JWTIssuerOrOrigin); keys
+	// get an expiry JWKSRotationInterval ahead (0 = never) and stay in
+	// the JWKS for JWKSGracePeriod after it.
+	JWTEnabled           bool          `koanf:"jwt_enabled"`
+	JWTIssuer            string        `koanf:"jwt_issuer"`
+	JWTAudience          string        `koanf:"jwt_audience"`
+	JWTExpiration        time.Duration `koanf:"jwt_expiration"`
+	JWKSRotationInterval time.Duration `koanf:"jwks_rotation_interval"`
+	JWKSGracePeriod      time.Duration `koanf:"jwks_grace_period"`
+	// BearerEnabled is better-auth's bearer plugin: Authorization: Bearer
+	// authenticates session routes, and set-auth-token carries new tokens.
+	BearerEnabled bool `koanf:"bearer_enabled"`
 }
 
 // HTTP holds the listener's limits.
@@ -95,6 +108,13 @@ func defaults() map[string]any {
 		"auth.revoke_sessions_on_password_reset": true,
 		"auth.cookie_cache_max_age":              "0s",
 		"auth.cookie_cache_version":              "1",
+		"auth.jwt_enabled":                       false,
+		"auth.jwt_issuer":                        "",
+		"auth.jwt_audience":                      "",
+		"auth.jwt_expiration":                    "15m",
+		"auth.jwks_rotation_interval":            "0s",
+		"auth.jwks_grace_period":                 "720h",
+		"auth.bearer_enabled":                    false,
 		"http.addr":                              "127.0.0.1:8100",
 		"http.body_limit":                        64 << 10,
 		"http.read_timeout":                      "10s",
@@ -128,6 +148,20 @@ func (c Config) AuthBasePath() string {
 		return "/auth"
 	}
 	return strings.TrimRight(u.Path, "/") + "/auth"
+}
+
+// JWTIssuer is the iss claim: AUTH_JWT_ISSUER, else the base URL's origin
+// (better-auth's default).
+func (c Config) JWTIssuer() string { return orDefault(c.Auth.JWTIssuer, c.Origin()) }
+
+// JWTAudience is the aud claim: AUTH_JWT_AUDIENCE, else the base URL's origin.
+func (c Config) JWTAudience() string { return orDefault(c.Auth.JWTAudience, c.Origin()) }
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // Origin is the base URL's origin as a browser sends it in the Origin header:

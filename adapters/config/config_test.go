@@ -97,6 +97,8 @@ func TestEnvironmentNames(t *testing.T) {
 		"AUTH_RATE_LIMIT_ENABLED=false", "AUTH_RATE_LIMIT_STORAGE=database",
 		"AUTH_REVOKE_SESSIONS_ON_PASSWORD_RESET=false", "AUTH_TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1",
 		"AUTH_COOKIE_CACHE_MAX_AGE=5m", "AUTH_COOKIE_CACHE_VERSION=2",
+		"AUTH_JWT_ENABLED=true", "AUTH_JWT_ISSUER=https://id.example.com", "AUTH_JWT_AUDIENCE=orders",
+		"AUTH_JWT_EXPIRATION=5m", "AUTH_JWKS_ROTATION_INTERVAL=168h", "AUTH_JWKS_GRACE_PERIOD=24h", "AUTH_BEARER_ENABLED=true",
 		"HTTP_ADDR=:9000", "HTTP_BODY_LIMIT=1024", "HTTP_READ_TIMEOUT=1s", "HTTP_WRITE_TIMEOUT=2s",
 		"HTTP_IDLE_TIMEOUT=3s", "HTTP_SHUTDOWN_TIMEOUT=4s",
 		"DB_HOST=db", "DB_PORT=6543", "DB_NAME=n", "DB_USER=u", "DB_PASSWORD=pw", "DB_SSLMODE=verify-full",
@@ -117,7 +119,9 @@ func TestEnvironmentNames(t *testing.T) {
 			TrustedOrigins:           []string{"https://a.example.com", "https://b.example.com"},
 			RequireEmailVerification: true, DeleteUserEnabled: true, RateLimitEnabled: false,
 			RateLimitStorage: "database", RevokeSessionsOnPasswordReset: false,
-			TrustedProxies: []string{"10.0.0.0/8", "127.0.0.1"}, CookieCacheMaxAge: 5 * time.Minute, CookieCacheVersion: "2"},
+			TrustedProxies: []string{"10.0.0.0/8", "127.0.0.1"}, CookieCacheMaxAge: 5 * time.Minute, CookieCacheVersion: "2",
+			JWTEnabled: true, JWTIssuer: "https://id.example.com", JWTAudience: "orders", JWTExpiration: 5 * time.Minute,
+			JWKSRotationInterval: 168 * time.Hour, JWKSGracePeriod: 24 * time.Hour, BearerEnabled: true},
 		HTTP: config.HTTP{Addr: ":9000", BodyLimit: 1024, ReadTimeout: time.Second, WriteTimeout: 2 * time.Second,
 			IdleTimeout: 3 * time.Second, ShutdownTimeout: 4 * time.Second},
 		DB: config.DB{Host: "db", Port: 6543, Name: "n", User: "u", Password: "pw", SSLMode: "verify-full",
@@ -130,6 +134,24 @@ func TestEnvironmentNames(t *testing.T) {
 	}
 	if c.AuthBaseURL() != "https://example.com/api/auth" || c.AuthBasePath() != "/api/auth" || c.Origin() != "https://example.com" {
 		t.Errorf("helpers: %q %q %q", c.AuthBaseURL(), c.AuthBasePath(), c.Origin())
+	}
+	if c.JWTIssuer() != "https://id.example.com" || c.JWTAudience() != "orders" {
+		t.Errorf("JWT issuer %q, audience %q: want the configured ones", c.JWTIssuer(), c.JWTAudience())
+	}
+}
+
+// better-auth's jwt plugin defaults iss and aud to the base URL's origin
+// (without the API path), and signs for 15 minutes.
+func TestJWTDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, validEnv("AUTH_BASE_URL=https://ID.example.com:443/api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.JWTIssuer() != "https://id.example.com" || c.JWTAudience() != "https://id.example.com" ||
+		c.Auth.JWTExpiration != 15*time.Minute || c.Auth.JWTEnabled || c.Auth.BearerEnabled ||
+		c.Auth.JWKSRotationInterval != 0 || c.Auth.JWKSGracePeriod != 30*24*time.Hour {
+		t.Errorf("defaults: iss %q aud %q, %+v", c.JWTIssuer(), c.JWTAudience(), c.Auth)
 	}
 }
 
@@ -172,6 +194,10 @@ func TestValidate(t *testing.T) {
 		{"session lookups above the pool", validEnv("DB_MAX_OPEN_CONNS=2", "DB_SESSION_LOOKUPS=3"), []string{"DB_SESSION_LOOKUPS must be 0 (auto) or between 1 and DB_MAX_OPEN_CONNS"}},
 		{"fractional cookie cache age", validEnv("AUTH_COOKIE_CACHE_MAX_AGE=1500ms"), []string{"AUTH_COOKIE_CACHE_MAX_AGE must be 0 (off) or whole seconds"}},
 		{"negative cookie cache age", validEnv("AUTH_COOKIE_CACHE_MAX_AGE=-5s"), []string{"AUTH_COOKIE_CACHE_MAX_AGE must be 0 (off) or whole seconds"}},
+		{"fractional JWT lifetime", validEnv("AUTH_JWT_EXPIRATION=1500ms"), []string{"AUTH_JWT_EXPIRATION must be whole seconds"}},
+		{"zero JWT lifetime", validEnv("AUTH_JWT_EXPIRATION=0s"), []string{"AUTH_JWT_EXPIRATION must be whole seconds, at least 1s"}},
+		{"negative key rotation", validEnv("AUTH_JWKS_ROTATION_INTERVAL=-1h"), []string{"AUTH_JWKS_ROTATION_INTERVAL must be 0 (never) or whole seconds"}},
+		{"fractional grace period", validEnv("AUTH_JWKS_GRACE_PERIOD=1.5s"), []string{"AUTH_JWKS_GRACE_PERIOD must be whole seconds"}},
 		{"production over http", validEnv("APP_ENV=production"), []string{"AUTH_BASE_URL must use https when APP_ENV is production"}},
 		{"production over https", validEnv("APP_ENV=production", "AUTH_BASE_URL=https://example.com/api"), nil},
 		{"production without rate limit", validEnv("APP_ENV=production", "AUTH_BASE_URL=https://example.com/api", "AUTH_RATE_LIMIT_ENABLED=false"),
@@ -304,6 +330,8 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"AUTH_BASE_URL", "AUTH_TRUSTED_ORIGINS", "AUTH_REQUIRE_EMAIL_VERIFICATION", "AUTH_DELETE_USER_ENABLED",
 		"AUTH_RATE_LIMIT_ENABLED", "AUTH_RATE_LIMIT_STORAGE", "AUTH_REVOKE_SESSIONS_ON_PASSWORD_RESET", "AUTH_TRUSTED_PROXIES",
 		"AUTH_COOKIE_CACHE_MAX_AGE", "AUTH_COOKIE_CACHE_VERSION",
+		"AUTH_JWT_ENABLED", "AUTH_JWT_ISSUER", "AUTH_JWT_AUDIENCE", "AUTH_JWT_EXPIRATION",
+		"AUTH_JWKS_ROTATION_INTERVAL", "AUTH_JWKS_GRACE_PERIOD", "AUTH_BEARER_ENABLED",
 		"HTTP_ADDR", "HTTP_BODY_LIMIT", "HTTP_READ_TIMEOUT", "HTTP_WRITE_TIMEOUT", "HTTP_IDLE_TIMEOUT", "HTTP_SHUTDOWN_TIMEOUT",
 		"DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DB_SSLMODE", "DB_MAX_OPEN_CONNS", "DB_SESSION_LOOKUPS", "DB_QUERY_TIMEOUT", "DB_DIAL_TIMEOUT",
 		"SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_FROM",
@@ -333,7 +361,10 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"AUTH_DELETE_USER_ENABLED": "true", "AUTH_RATE_LIMIT_ENABLED": "false", "AUTH_RATE_LIMIT_STORAGE": "database",
 		"AUTH_REVOKE_SESSIONS_ON_PASSWORD_RESET": "false", "AUTH_TRUSTED_PROXIES": "10.0.0.1",
 		"AUTH_COOKIE_CACHE_MAX_AGE": "5m", "AUTH_COOKIE_CACHE_VERSION": "2",
-		"HTTP_ADDR": ":1", "HTTP_BODY_LIMIT": "1", "HTTP_READ_TIMEOUT": "1s", "HTTP_WRITE_TIMEOUT": "1s",
+		"AUTH_JWT_ENABLED": "true", "AUTH_JWT_ISSUER": "https://iss.example.com", "AUTH_JWT_AUDIENCE": "api",
+		"AUTH_JWT_EXPIRATION": "1h", "AUTH_JWKS_ROTATION_INTERVAL": "24h", "AUTH_JWKS_GRACE_PERIOD": "1h",
+		"AUTH_BEARER_ENABLED": "true",
+		"HTTP_ADDR":           ":1", "HTTP_BODY_LIMIT": "1", "HTTP_READ_TIMEOUT": "1s", "HTTP_WRITE_TIMEOUT": "1s",
 		"HTTP_IDLE_TIMEOUT": "1s", "HTTP_SHUTDOWN_TIMEOUT": "1s", "DB_HOST": "h", "DB_PORT": "1", "DB_NAME": "n",
 		"DB_USER": "u", "DB_PASSWORD": "p", "DB_SSLMODE": "require", "DB_MAX_OPEN_CONNS": "1", "DB_SESSION_LOOKUPS": "1", "DB_QUERY_TIMEOUT": "1s",
 		"DB_DIAL_TIMEOUT": "1s", "SMTP_HOST": "m", "SMTP_PORT": "1", "SMTP_USERNAME": "u", "SMTP_PASSWORD": "p",
