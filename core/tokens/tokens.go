@@ -226,7 +226,7 @@ func (s *Service) read(ctx context.Context, now time.Time) (*snapshot, error) {
 		}
 		signer, err = s.d.Crypto.Signer(k, alg)
 		if err != nil {
-			return nil, ErrKeyUnusable.With(err)
+			return nil, fmt.Errorf("%w: key %s: %w", ErrKeyUnusable, k.ID, err)
 		}
 		s.signers[k.ID] = signer
 	}
