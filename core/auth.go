@@ -29,30 +29,39 @@ type Policy struct {
 	DeleteTokenTTL       time.Duration // 1 day
 
 	// Per-account throttles, on top of the HTTP adapter's per-IP limits,
-	// which a botnet spreads thin: at most FailedSignInLimit wrong passwords
-	// per email per FailedSignInWindow (ASVS 2.2.1: 100 an hour), and at
-	// most one mail of each kind per account per MailCooldown.
-	FailedSignInLimit  int           // 100
-	FailedSignInWindow time.Duration // 1 hour
-	MailCooldown       time.Duration // 60 seconds
+	// which a botnet spreads thin. Wrong passwords are counted per
+	// FailedSignInWindow (throttle.go): FailedSignInsPerNetwork per account
+	// and client network (ASVS 2.2.1: 100 an hour) refuse that network
+	// only, so that one client cannot lock the owner out;
+	// FailedSignInsPerAccount over all networks refuse every client but
+	// the owner's known devices, each of which has FailedSignInsPerDevice
+	// of its own. At most one mail of each kind per account per
+	// MailCooldown.
+	FailedSignInsPerNetwork int           // 100
+	FailedSignInsPerAccount int           // 1000
+	FailedSignInsPerDevice  int           // 10
+	FailedSignInWindow      time.Duration // 1 hour
+	MailCooldown            time.Duration // 60 seconds
 }
 
 // DefaultPolicy returns better-auth 1.7's defaults for baseURL.
 func DefaultPolicy(baseURL string) Policy {
 	return Policy{
-		BaseURL:               baseURL,
-		SessionExpiresIn:      7 * 24 * time.Hour,
-		SessionUpdateAge:      24 * time.Hour,
-		SessionFreshAge:       24 * time.Hour,
-		DontRememberExpiresIn: 24 * time.Hour,
-		MinPasswordLength:     8,
-		MaxPasswordLength:     128,
-		ResetTokenTTL:         time.Hour,
-		VerificationTokenTTL:  time.Hour,
-		DeleteTokenTTL:        24 * time.Hour,
-		FailedSignInLimit:     100,
-		FailedSignInWindow:    time.Hour,
-		MailCooldown:          time.Minute,
+		BaseURL:                 baseURL,
+		SessionExpiresIn:        7 * 24 * time.Hour,
+		SessionUpdateAge:        24 * time.Hour,
+		SessionFreshAge:         24 * time.Hour,
+		DontRememberExpiresIn:   24 * time.Hour,
+		MinPasswordLength:       8,
+		MaxPasswordLength:       128,
+		ResetTokenTTL:           time.Hour,
+		VerificationTokenTTL:    time.Hour,
+		DeleteTokenTTL:          24 * time.Hour,
+		FailedSignInsPerNetwork: 100,
+		FailedSignInsPerAccount: 1000,
+		FailedSignInsPerDevice:  10,
+		FailedSignInWindow:      time.Hour,
+		MailCooldown:            time.Minute,
 	}
 }
 

@@ -11,6 +11,7 @@ type DeleteUserInput struct {
 	Password    *string
 	Token       *string
 	CallbackURL string
+	Meta        RequestMeta
 }
 
 // DeleteUserResult: Deleted is false when a confirmation link was mailed
@@ -34,7 +35,7 @@ func (a *Auth) DeleteUser(ctx context.Context, v SessionView, in DeleteUserInput
 		return DeleteUserResult{}, ErrDeleteUserDisabled
 	}
 	if in.Password != nil && *in.Password != "" {
-		if err := a.checkPassword(ctx, v.User.ID(), *in.Password); err != nil {
+		if err := a.checkPassword(ctx, v.User, *in.Password, in.Meta); err != nil {
 			return DeleteUserResult{}, err
 		}
 	}
@@ -89,13 +90,19 @@ func (a *Auth) DeleteUserCallback(ctx context.Context, v SessionView, token stri
 	})
 }
 
-// checkPassword verifies pw against the user's credential account:
-// ErrCredentialAccountMissing without one, ErrInvalidPassword when wrong.
-func (a *Auth) checkPassword(ctx context.Context, userID, pw string) error {
+// checkPassword verifies pw against u's credential account:
+// ErrCredentialAccountMissing without one, ErrInvalidPassword when wrong. A
+// session is no licence to guess: wrong passwords count against the
+// account's budgets as failed sign-ins do.
+func (a *Auth) checkPassword(ctx context.Context, u User, pw string, meta RequestMeta) error {
 	if err := a.checkPasswordMax(pw); err != nil {
 		return err
 	}
-	_, hash, ok, err := a.credentialHash(ctx, userID)
+	budget, err := a.checkFailures(ctx, u.Email(), u.ID(), meta)
+	if err != nil {
+		return err
+	}
+	_, hash, ok, err := a.credentialHash(ctx, u.ID())
 	if err != nil {
 		return err
 	}
@@ -107,6 +114,9 @@ func (a *Auth) checkPassword(ctx context.Context, userID, pw string) error {
 		return err
 	}
 	if !match {
+		if err := a.countFailure(ctx, budget); err != nil {
+			return err
+		}
 		return ErrInvalidPassword
 	}
 	return nil

@@ -75,7 +75,7 @@ func TestBusyHasherRefusesBeforeLookups(t *testing.T) {
 
 	e.hasher.busy.Store(false)
 	e.signIn("known@example.com", busyTestPassword)
-	for range e.policy.FailedSignInLimit {
+	for range e.policy.FailedSignInsPerNetwork {
 		if _, err := e.auth.SignInEmail(ctx, core.SignInInput{Email: "nobody@example.com", Password: "wrong password"}); !errors.Is(err, core.ErrInvalidEmailOrPassword) {
 			t.Fatalf("a sign-in refused while busy was counted as a failure: %v", err)
 		}

@@ -147,7 +147,8 @@ func (a *Auth) ResetPassword(ctx context.Context, token, newPassword string) err
 			}
 		}
 		// The owner has proved control of the mailbox: wrong passwords an
-		// attacker spent on the account must not keep them out.
-		return a.d.Limiter.Reset(ctx, failedSignInKey(user.Email()))
+		// attacker spent on the account, from any network, must not keep
+		// them out.
+		return a.liftFailures(ctx, user.Email())
 	})
 }

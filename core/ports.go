@@ -43,8 +43,10 @@ type SessionRepository interface {
 	// DeleteByUser removes the user's sessions except the one whose token is
 	// exceptToken (none when empty) and returns how many went.
 	DeleteByUser(ctx context.Context, userID, exceptToken string) (int, error)
-	// DeleteExpired removes sessions with expiresAt before t.
-	DeleteExpired(ctx context.Context, t time.Time) (int, error)
+	// DeleteExpired removes at most limit (> 0) sessions with expiresAt
+	// before t and returns how many went; fewer than limit means none is
+	// left. The bound keeps each call short: callers repeat it.
+	DeleteExpired(ctx context.Context, t time.Time, limit int) (int, error)
 }
 
 // AccountRepository stores the ways a user signs in.
@@ -70,8 +72,9 @@ type VerificationRepository interface {
 	// newest, so that of any number of concurrent callers exactly one gets it;
 	// the others get ErrVerificationNotFound. Expiry is the caller's check.
 	Consume(ctx context.Context, identifier string) (Verification, error)
-	// DeleteExpired removes rows with expiresAt before t.
-	DeleteExpired(ctx context.Context, t time.Time) (int, error)
+	// DeleteExpired removes at most limit rows with expiresAt before t and
+	// returns how many went, as SessionRepository.DeleteExpired.
+	DeleteExpired(ctx context.Context, t time.Time, limit int) (int, error)
 }
 
 // Transactor runs fn in one transaction: all of fn's repository calls made
@@ -80,6 +83,15 @@ type VerificationRepository interface {
 // read-modify-write inside fn is atomic against concurrent transactions.
 type Transactor interface {
 	WithinTx(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// TaskLock lets one instance at a time, among all that share the store, run
+// a periodic task (deleting expired rows).
+type TaskLock interface {
+	// TryRun runs fn unless a task of the same name is running, in this
+	// process or another sharing the store, and reports whether fn ran.
+	// It never waits for the holder, which is doing the work already.
+	TryRun(ctx context.Context, name string, fn func(ctx context.Context) error) (ran bool, err error)
 }
 
 // RateLimiter counts requests per key in a sliding window (better-auth's
@@ -98,6 +110,10 @@ type RateLimiter interface {
 	// restores the count); the memory store resets at once, which can only
 	// let a request through early, never refuse one.
 	Reset(ctx context.Context, key string) error
+	// ResetPrefix forgets every key that starts with prefix, with Reset's
+	// transaction semantics. It is rare (a completed password reset), so a
+	// store may scan for the keys.
+	ResetPrefix(ctx context.Context, prefix string) error
 }
 
 // RateDecision is the outcome of one RateLimiter.Consume or Peek.

@@ -23,8 +23,19 @@ func NewAuth(d Deps, p Policy) *Auth {
 	return &Auth{d: d, p: p, baseURL: strings.TrimRight(p.BaseURL, "/")}
 }
 
-// RequestMeta is what a new session records about the client.
-type RequestMeta struct{ IP, UserAgent string }
+// RequestMeta is what a new session records about the client, and what the
+// failed-password throttle tells clients apart by: the network of IP, and
+// Device.
+type RequestMeta struct {
+	IP, UserAgent string
+	Device        KnownDevice
+}
+
+// KnownDevice is the HTTP adapter's word that the client is a browser that
+// signed in as UserID before (it holds a device cookie the adapter signed).
+// ID names that browser; it is opaque to the engine, which only counts
+// failures under it. The zero value is an unknown client.
+type KnownDevice struct{ UserID, ID string }
 
 // AuthResult is a user with the session just created for them; Session is nil
 // when none was created.

@@ -16,8 +16,10 @@ type SignInInput struct {
 // SignInEmail checks the password and starts a session. An unknown email, a
 // user without a credential account or password, and a wrong password all
 // answer ErrInvalidEmailOrPassword after the same hashing work, and all count
-// against the address's FailedSignInLimit; once it is used up, sign-ins for
-// the address answer ErrTooManyRequests before any lookup or hashing. While
+// against the address's budgets of wrong passwords (checkFailures); once the
+// client's budget is used up, its sign-ins for the address answer
+// ErrTooManyRequests before any hashing, and before any lookup unless the
+// client shows a known device, whose account must be looked up to tell. While
 // the hasher is turning callers away, every sign-in answers ErrUnavailable,
 // also before any lookup. Infrastructure failures are returned as they
 // are, never as a 401.
@@ -32,35 +34,44 @@ func (a *Auth) SignInEmail(ctx context.Context, in SignInInput) (AuthResult, err
 	if err := a.checkHasherFree(); err != nil {
 		return AuthResult{}, err
 	}
-	if err := a.checkFailedSignIns(ctx, email); err != nil {
-		return AuthResult{}, err
+	var user *User
+	known := in.Meta.Device.ID != ""
+	if known {
+		if user, err = a.userByEmail(ctx, email); err != nil {
+			return AuthResult{}, err
+		}
 	}
-	user, err := a.d.Users.ByEmail(ctx, email)
-	if errors.Is(err, ErrUserNotFound) {
-		return AuthResult{}, a.rejectSignIn(ctx, email, in.Password)
-	}
+	budget, err := a.checkFailures(ctx, email, userID(user), in.Meta)
 	if err != nil {
 		return AuthResult{}, err
+	}
+	if !known {
+		if user, err = a.userByEmail(ctx, email); err != nil {
+			return AuthResult{}, err
+		}
+	}
+	if user == nil {
+		return AuthResult{}, a.rejectSignIn(ctx, budget, in.Password)
 	}
 	_, hash, ok, err := a.credentialHash(ctx, user.ID())
 	if err != nil {
 		return AuthResult{}, err
 	}
 	if !ok {
-		return AuthResult{}, a.rejectSignIn(ctx, email, in.Password)
+		return AuthResult{}, a.rejectSignIn(ctx, budget, in.Password)
 	}
 	match, err := a.d.Hasher.Verify(ctx, hash, in.Password)
 	if err != nil {
 		return AuthResult{}, err
 	}
 	if !match {
-		if err := a.countFailedSignIn(ctx, email); err != nil {
+		if err := a.countFailure(ctx, budget); err != nil {
 			return AuthResult{}, err
 		}
 		return AuthResult{}, ErrInvalidEmailOrPassword
 	}
 	if a.p.RequireEmailVerification && !user.EmailVerified() {
-		if err := a.sendVerificationMail(ctx, user, in.CallbackURL); err != nil {
+		if err := a.sendVerificationMail(ctx, *user, in.CallbackURL); err != nil {
 			return AuthResult{}, err
 		}
 		return AuthResult{}, ErrEmailNotVerified
@@ -87,17 +98,36 @@ func (a *Auth) SignInEmail(ctx context.Context, in SignInInput) (AuthResult, err
 	if err != nil {
 		return AuthResult{}, err
 	}
-	return AuthResult{User: user, Session: &s}, nil
+	return AuthResult{User: *user, Session: &s}, nil
 }
 
 // rejectSignIn spends a decoy password check and counts a failure, then
 // answers like a wrong password.
-func (a *Auth) rejectSignIn(ctx context.Context, email, password string) error {
+func (a *Auth) rejectSignIn(ctx context.Context, budget failureBudget, password string) error {
 	if err := a.decoyVerify(ctx, password); err != nil {
 		return err
 	}
-	if err := a.countFailedSignIn(ctx, email); err != nil {
+	if err := a.countFailure(ctx, budget); err != nil {
 		return err
 	}
 	return ErrInvalidEmailOrPassword
+}
+
+// userByEmail returns the user of email, or nil when there is none.
+func (a *Auth) userByEmail(ctx context.Context, email string) (*User, error) {
+	u, err := a.d.Users.ByEmail(ctx, email)
+	if errors.Is(err, ErrUserNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+func userID(u *User) string {
+	if u == nil {
+		return ""
+	}
+	return u.ID()
 }

@@ -75,7 +75,8 @@ func (e *env) wantThrottled(in core.SignInInput, retryAfter time.Duration) *core
 }
 
 // TestFailedSignInThrottle: the 101st sign-in within an hour of 100 wrong
-// passwords is refused before any hashing, whatever the password and the
+// passwords from one network (here: no address, which all such clients
+// share) is refused before any hashing, whatever the password and the
 // spelling of the address, until the window frees; other accounts are not
 // affected.
 func TestFailedSignInThrottle(t *testing.T) {
@@ -107,49 +108,67 @@ func TestFailedSignInThrottle(t *testing.T) {
 }
 
 // TestPasswordResetLiftsTheThrottle: an owner locked out by someone else's
-// wrong passwords gets back in by resetting the password; the same account
-// of another address stays throttled.
+// wrong passwords, on their own network and on the whole account, gets back
+// in by resetting the password, from any network; another account stays
+// throttled.
 func TestPasswordResetLiftsTheThrottle(t *testing.T) {
-	e := newEnv(t, func(p *core.Policy, _ *core.Deps) { p.FailedSignInLimit = 3 })
+	e := newEnv(t, func(p *core.Policy, _ *core.Deps) {
+		p.FailedSignInsPerNetwork = 3
+		p.FailedSignInsPerAccount = 6
+	})
 	e.signUp("u@x.test", "right-password")
 	e.signUp("other@x.test", "right-password")
-	for range 3 {
-		e.failSignIn("u@x.test")
-		e.failSignIn("other@x.test")
+	for _, ip := range []string{"203.0.113.7", "198.51.100.7"} {
+		for range 3 {
+			e.failSignInFrom("u@x.test", ip)
+			e.failSignInFrom("other@x.test", ip)
+		}
 	}
-	e.wantThrottled(core.SignInInput{Email: "u@x.test", Password: "right-password"}, time.Hour)
+	e.wantThrottled(signInFrom("u@x.test", "right-password", "203.0.113.8"), time.Hour)
+	e.wantThrottled(signInFrom("u@x.test", "right-password", "192.0.2.8"), time.Hour)
 
 	token := requestReset(t, e, "u@x.test", "/reset")
 	if err := e.auth.ResetPassword(ctx, token, "brand-new-password"); err != nil {
 		t.Fatal(err)
 	}
-	e.signIn("u@x.test", "brand-new-password")
-	e.wantThrottled(core.SignInInput{Email: "other@x.test", Password: "right-password"}, time.Hour)
+	for _, ip := range []string{"203.0.113.8", "198.51.100.8", "192.0.2.8"} {
+		e.signInFrom("u@x.test", "brand-new-password", ip)
+	}
+	e.wantThrottled(signInFrom("other@x.test", "right-password", "203.0.113.8"), time.Hour)
+	e.wantThrottled(signInFrom("other@x.test", "right-password", "192.0.2.8"), time.Hour)
 }
 
 // TestFailedSignInKeysHoldNoAddress: counters are stored, and must not
-// become a list of the addresses someone tried.
+// become a list of the addresses someone tried, nor of the clients, nor
+// of the device ids.
 func TestFailedSignInKeysHoldNoAddress(t *testing.T) {
 	e, cl := newCountingEnv(t, nil)
-	e.signUp("known@x.test", "right-password")
-	e.failSignIn("known@x.test")
-	e.failSignIn("ghost@x.test")
+	known := e.signUp("known@x.test", "right-password").User.ID()
+	e.failSignInFrom("known@x.test", "203.0.113.77")
+	e.failSignInFrom("ghost@x.test", "2001:db8:77::1")
+	in := signInFrom("known@x.test", "wrong-password", "203.0.113.77")
+	in.Meta.Device = core.KnownDevice{UserID: known, ID: "device-nonce-77"}
+	_, err := e.auth.SignInEmail(ctx, in)
+	e.mustFail(err, core.ErrInvalidEmailOrPassword)
 	n := 0
 	cl.keys.Range(func(k, _ any) bool {
 		n++
-		if key := k.(string); strings.Contains(key, "known") || strings.Contains(key, "ghost") || strings.Contains(key, "@") {
-			t.Errorf("limiter key %q holds the address", key)
+		key := k.(string)
+		for _, raw := range []string{"known", "ghost", "@", "203.0.113", "2001:db8", "device-nonce", known} {
+			if strings.Contains(key, raw) {
+				t.Errorf("limiter key %q holds %q", key, raw)
+			}
 		}
 		return true
 	})
-	if n == 0 {
-		t.Fatal("no failed sign-in was counted")
+	if n != 5 {
+		t.Fatalf("%d keys counted, want 5 (network and account of two emails, one device)", n)
 	}
 }
 
 // TestSuccessfulSignInsDoNotCount: only wrong passwords use up the budget.
 func TestSuccessfulSignInsDoNotCount(t *testing.T) {
-	e := newEnv(t, func(p *core.Policy, _ *core.Deps) { p.FailedSignInLimit = 3 })
+	e := newEnv(t, func(p *core.Policy, _ *core.Deps) { p.FailedSignInsPerNetwork = 3 })
 	e.signUp("u@x.test", "right-password")
 	e.failSignIn("u@x.test")
 	e.failSignIn("u@x.test")
@@ -164,7 +183,7 @@ func TestSuccessfulSignInsDoNotCount(t *testing.T) {
 // a password and wrong passwords use up the budget alike, make the same
 // limiter round trips, and are refused with the same error.
 func TestFailedSignInThrottleDoesNotEnumerate(t *testing.T) {
-	e, cl := newCountingEnv(t, func(p *core.Policy) { p.FailedSignInLimit = 5 })
+	e, cl := newCountingEnv(t, func(p *core.Policy) { p.FailedSignInsPerNetwork = 5 })
 	e.signUp("known@x.test", "right-password")
 	createUserWithoutPassword(t, e, "social@x.test", "github", nil)
 	createUserWithoutPassword(t, e, "nullpw@x.test", "credential", nil)
@@ -173,8 +192,8 @@ func TestFailedSignInThrottleDoesNotEnumerate(t *testing.T) {
 		for _, email := range emails {
 			before := cl.calls.Load()
 			e.failSignIn(email)
-			if n := cl.calls.Load() - before; n != 2 {
-				t.Fatalf("%s: %d limiter calls, want 2 (look, then count)", email, n)
+			if n := cl.calls.Load() - before; n != 4 {
+				t.Fatalf("%s: %d limiter calls, want 4 (look at network and account, then count both)", email, n)
 			}
 		}
 	}
@@ -349,18 +368,18 @@ func TestResetRequestRoundTrips(t *testing.T) {
 func TestVerifyPassword(t *testing.T) {
 	e := newEnv(t, nil)
 	v := e.user("u@x.test", "right-password")
-	if err := e.auth.VerifyPassword(ctx, v, "right-password"); err != nil {
+	if err := e.auth.VerifyPassword(ctx, v, "right-password", core.RequestMeta{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, pw := range []string{"wrong-password", "", "right-passwor", "RIGHT-PASSWORD"} {
-		err := e.auth.VerifyPassword(ctx, v, pw)
+		err := e.auth.VerifyPassword(ctx, v, pw, core.RequestMeta{})
 		e.mustFail(err, core.ErrInvalidPassword)
 		if kindOf(err) != core.KindInvalid {
 			t.Fatalf("kind = %v", kindOf(err))
 		}
 	}
 	ops := e.hasher.ops.Load()
-	e.mustFail(e.auth.VerifyPassword(ctx, v, strings.Repeat("x", 129)), core.ErrPasswordTooLong)
+	e.mustFail(e.auth.VerifyPassword(ctx, v, strings.Repeat("x", 129), core.RequestMeta{}), core.ErrPasswordTooLong)
 	if e.hasher.ops.Load() != ops {
 		t.Fatal("an over-long password was hashed")
 	}
@@ -370,7 +389,7 @@ func TestVerifyPassword(t *testing.T) {
 	social := createUserWithoutPassword(t, e, "social@x.test", "github", nil)
 	nullpw := createUserWithoutPassword(t, e, "nullpw@x.test", "credential", nil)
 	for _, u := range []core.User{social, nullpw} {
-		err := e.auth.VerifyPassword(ctx, core.SessionView{User: u}, "anything")
+		err := e.auth.VerifyPassword(ctx, core.SessionView{User: u}, "anything", core.RequestMeta{})
 		e.mustFail(err, core.ErrInvalidPassword)
 	}
 	if n := len(e.mail.all()); n != 0 {

@@ -68,6 +68,10 @@ func (a *Auth) ChangePassword(ctx context.Context, v SessionView, in ChangePassw
 	if err := a.checkPasswordMax(in.CurrentPassword); err != nil {
 		return AuthResult{}, err
 	}
+	budget, err := a.checkFailures(ctx, v.User.Email(), v.User.ID(), in.Meta)
+	if err != nil {
+		return AuthResult{}, err
+	}
 	account, hash, ok, err := a.credentialHash(ctx, v.User.ID())
 	if err != nil {
 		return AuthResult{}, err
@@ -80,6 +84,9 @@ func (a *Auth) ChangePassword(ctx context.Context, v SessionView, in ChangePassw
 		return AuthResult{}, err
 	}
 	if !match {
+		if err := a.countFailure(ctx, budget); err != nil {
+			return AuthResult{}, err
+		}
 		return AuthResult{}, ErrInvalidPassword
 	}
 	newHash, err := a.d.Hasher.Hash(ctx, in.NewPassword)
@@ -121,9 +128,9 @@ func (a *Auth) ChangePassword(ctx context.Context, v SessionView, in ChangePassw
 // /verify-password). As in better-auth's validatePassword, a user without a
 // credential password gets ErrInvalidPassword, not
 // ErrCredentialAccountMissing, and an over-long password ErrPasswordTooLong
-// before any hashing.
-func (a *Auth) VerifyPassword(ctx context.Context, v SessionView, password string) error {
-	err := a.checkPassword(ctx, v.User.ID(), password)
+// before any hashing. Wrong passwords count as failed sign-ins.
+func (a *Auth) VerifyPassword(ctx context.Context, v SessionView, password string, meta RequestMeta) error {
+	err := a.checkPassword(ctx, v.User, password, meta)
 	if errors.Is(err, ErrCredentialAccountMissing) {
 		return ErrInvalidPassword
 	}

@@ -20,6 +20,7 @@ func TestContract(t *testing.T) {
 			Tx:            bunpg.NewTransactor(db, cfg),
 			RateLimiter:   bunpg.NewRateLimiter(db, cfg),
 			Keys:          bunpg.NewKeyRepository(db, cfg),
+			TaskLock:      bunpg.NewTaskLock(db, cfg),
 		}
 	})
 }

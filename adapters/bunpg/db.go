@@ -20,6 +20,8 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
 	"go.uber.org/fx"
+
+	"github.com/authd/authd/adapters/bunpg/internal/pgconn"
 )
 
 // Config is what bunpg needs to reach Postgres. Zero MaxOpenConns, timeouts
@@ -37,8 +39,12 @@ type Config struct {
 	QueryTimeout time.Duration // deadline of every repository call
 	// SessionLookups bounds the get-session lookup queries in flight
 	// (default GOMAXPROCS, at least 2, at most MaxOpenConns); lookups
-	// arriving meanwhile are batched into the next one (see tokenLookups).
+	// arriving meanwhile are batched into the next one (see pgconn.Lookups).
 	SessionLookups int
+	// NoPreparedStatements sends the hot lookups as simple queries, for
+	// poolers in transaction mode (PgBouncer), where a statement prepared
+	// on one server connection is unknown on the next.
+	NoPreparedStatements bool
 }
 
 // Format prints the config without its password, whatever the verb, so that
@@ -142,7 +148,7 @@ func Open(cfg Config) (*bun.DB, error) {
 		pgdriver.WithTLSConfig(tlsConfig),
 		pgdriver.WithDialTimeout(cfg.DialTimeout),
 	)
-	sqldb := sql.OpenDB(connector{pg})
+	sqldb := sql.OpenDB(pgconn.Connector{Connector: pg})
 	sqldb.SetMaxOpenConns(cfg.MaxOpenConns)
 	sqldb.SetMaxIdleConns(cfg.MaxOpenConns)
 	return bun.NewDB(sqldb, pgdialect.New()), nil

@@ -209,14 +209,15 @@ func TestModuleProvidesEveryPort(t *testing.T) {
 		accounts      core.AccountRepository
 		verifications core.VerificationRepository
 		tx            core.Transactor
+		tasks         core.TaskLock
 		db            *bun.DB
 	)
 	app := fxtest.New(t, fx.Supply(cfg), bunpg.Module,
-		fx.Populate(&users, &sessions, &accounts, &verifications, &tx, &db))
+		fx.Populate(&users, &sessions, &accounts, &verifications, &tx, &tasks, &db))
 	app.RequireStart()
 	defer app.RequireStop()
 	for name, port := range map[string]any{"users": users, "sessions": sessions, "accounts": accounts,
-		"verifications": verifications, "tx": tx, "db": db} {
+		"verifications": verifications, "tx": tx, "tasks": tasks, "db": db} {
 		if port == nil {
 			t.Errorf("%s not provided", name)
 		}

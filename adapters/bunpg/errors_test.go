@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +15,7 @@ import (
 	"github.com/authd/authd/core"
 )
 
-func mustUser(t *testing.T, email string) core.User {
+func mustUser(t testing.TB, email string) core.User {
 	t.Helper()
 	u, err := core.NewUser(randID(), "Name", email, nil, core.SystemClock{}.Now())
 	if err != nil {
@@ -25,7 +24,7 @@ func mustUser(t *testing.T, email string) core.User {
 	return u
 }
 
-func mustSession(t *testing.T, token, userID string) core.Session {
+func mustSession(t testing.TB, token, userID string) core.Session {
 	t.Helper()
 	s, err := core.NewSession(randID(), token, userID, core.SystemClock{}.Now(), time.Hour, "", "")
 	if err != nil {
@@ -152,78 +151,6 @@ func TestQueryTimeout(t *testing.T) {
 	}
 }
 
-// A prepared lookup abandoned at its deadline must not leave its reply
-// behind for the next query on the same connection: once the lock is gone,
-// the one pooled connection still answers correctly.
-func TestAbandonedLookupLeavesThePoolInStep(t *testing.T) {
-	t.Parallel()
-	cfg, db := bunpgtest.NewMigratedDatabase(t)
-	ctx := context.Background()
-	u, s := seedSession(t, db, cfg, "step@example.com")
-
-	one := cfg
-	one.MaxOpenConns = 1
-	one.QueryTimeout = 300 * time.Millisecond
-	sessions := bunpg.NewSessionRepository(open(t, one), one)
-	if _, _, err := sessions.ByToken(ctx, s.Token()); err != nil {
-		t.Fatal(err) // prepares the statement on the one connection
-	}
-
-	release := lockTable(t, db, "session")
-	_, _, err := sessions.ByToken(ctx, s.Token())
-	wantUnavailable(t, "ByToken behind a lock", err)
-	release()
-	time.Sleep(200 * time.Millisecond) // the abandoned statement completes
-
-	for i := range 3 {
-		gotS, gotU, err := sessions.ByToken(ctx, s.Token())
-		if err != nil || gotS.ID() != s.ID() || gotU.ID() != u.ID() {
-			t.Fatalf("lookup %d after the lock: %v", i, err)
-		}
-		if _, _, err := sessions.ByToken(ctx, "missing"); !errors.Is(err, core.ErrSessionNotFound) {
-			t.Fatalf("lookup %d of a missing token after the lock: %v", i, err)
-		}
-	}
-}
-
-// Pooled connections that the server ended while idle (a restart, an
-// administrator's pg_terminate_backend) are replaced, not reported: the
-// lookup answers as if nothing happened.
-func TestDeadPooledConnectionsAreReplaced(t *testing.T) {
-	t.Parallel()
-	cfg, db := bunpgtest.NewMigratedDatabase(t)
-	ctx := context.Background()
-	_, s := seedSession(t, db, cfg, "dead@example.com")
-
-	three := cfg
-	three.MaxOpenConns, three.AppName = 3, "authd-dead-pool-"+randID()
-	pool := open(t, three)
-	sessions := bunpg.NewSessionRepository(pool, three)
-	var wg sync.WaitGroup
-	for range 3 { // three lookups at once open and prepare three connections
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, _, err := sessions.ByToken(ctx, s.Token()); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
-	var n int
-	err := db.NewRaw(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = ?`, three.AppName).Scan(ctx, &n)
-	if err != nil || n == 0 {
-		t.Fatalf("terminated %d connections: %v", n, err)
-	}
-	time.Sleep(100 * time.Millisecond) // the backends exit
-
-	for i := range 4 {
-		if _, _, err := sessions.ByToken(ctx, s.Token()); err != nil {
-			t.Fatalf("lookup %d after %d pooled connections were terminated: %v", i, n, err)
-		}
-	}
-}
-
 // A connection killed by the server (57P01, as in a failover or restart)
 // reads as unavailable.
 func TestTerminatedConnectionIsUnavailable(t *testing.T) {
@@ -281,7 +208,7 @@ func TestTransactionDeadline(t *testing.T) {
 }
 
 // seedSession stores a user with one session.
-func seedSession(t *testing.T, db *bun.DB, cfg bunpg.Config, email string) (core.User, core.Session) {
+func seedSession(t testing.TB, db *bun.DB, cfg bunpg.Config, email string) (core.User, core.Session) {
 	t.Helper()
 	u := mustUser(t, email)
 	if err := bunpg.NewUserRepository(db, cfg).Create(context.Background(), u); err != nil {

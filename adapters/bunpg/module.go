@@ -19,5 +19,6 @@ var Module = fx.Module("bunpg",
 		fx.Annotate(NewVerificationRepository, fx.As(new(core.VerificationRepository))),
 		fx.Annotate(NewTransactor, fx.As(new(core.Transactor))),
 		fx.Annotate(NewKeyRepository, fx.As(new(tokens.KeyRepository))),
+		fx.Annotate(NewTaskLock, fx.As(new(core.TaskLock))),
 	),
 )

@@ -96,6 +96,17 @@ func (l *RateLimiter) Reset(ctx context.Context, key string) error {
 	return mapErr(err, core.ErrUnavailable)
 }
 
+// ResetPrefix deletes the rows of every key that starts with prefix; inside
+// WithinTx the deletion commits with the transaction. starts_with cannot use
+// the key's index under a non-C collation; the scan is fine for its one
+// caller, a completed password reset.
+func (l *RateLimiter) ResetPrefix(ctx context.Context, prefix string) error {
+	ctx, db, cancel := l.call(ctx)
+	defer cancel()
+	_, err := db.NewDelete().TableExpr("rate_limit").Where("starts_with(key, ?)", prefix).Exec(ctx)
+	return mapErr(err, core.ErrUnavailable)
+}
+
 const (
 	// RateLimitRetention is how long a rate_limit row outlives its last
 	// request before Purge deletes it: longer than any window authd uses

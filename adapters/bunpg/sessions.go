@@ -9,21 +9,29 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/authd/authd/adapters/bunpg/internal/pgconn"
 	"github.com/authd/authd/core"
 )
 
 // SessionRepository stores core.Session in table "session".
 type SessionRepository struct {
 	store
-	byTokens *prepared
-	lookups  *tokenLookups
+	byTokens *pgconn.Query
+	lookups  *pgconn.Lookups[sessionUserRow]
 }
 
 var _ core.SessionRepository = (*SessionRepository)(nil)
 
 func NewSessionRepository(db *bun.DB, cfg Config) *SessionRepository {
-	p := newPrepared(db, cfg, byTokensSQL, 14)
-	return &SessionRepository{store: newStore(db, cfg), byTokens: p, lookups: newTokenLookups(p, cfg)}
+	cfg = cfg.withDefaults()
+	p := pgconn.NewQuery(db.DB, byTokensSQL, 14, cfg.MaxOpenConns+1, !cfg.NoPreparedStatements)
+	return &SessionRepository{store: newStore(db, cfg), byTokens: p, lookups: pgconn.NewLookups(p, cfg.SessionLookups, scanSessionUserByToken)}
+}
+
+// sessionUserRow is one row of byTokensSQL.
+type sessionUserRow struct {
+	s sessionRow
+	u userRow
 }
 
 // byTokensSQL is get-session's lookup for a batch of tokens ($1, a text
@@ -44,6 +52,11 @@ func scanSessionUser(scan func(dest ...any) error) (sessionUserRow, error) {
 	return r, err
 }
 
+func scanSessionUserByToken(scan func(dest ...any) error) (string, sessionUserRow, error) {
+	r, err := scanSessionUser(scan)
+	return r.s.Token, r, err
+}
+
 func (r *SessionRepository) Create(ctx context.Context, s core.Session) error {
 	ctx, db, cancel := r.call(ctx)
 	defer cancel()
@@ -53,7 +66,7 @@ func (r *SessionRepository) Create(ctx context.Context, s core.Session) error {
 
 // ByToken is get-session's hot path: session joined to user, one prepared
 // statement shared with the lookups running at the same moment (see
-// tokenLookups), scanned without Bun's reflection.
+// pgconn.Lookups), scanned without Bun's reflection.
 func (r *SessionRepository) ByToken(ctx context.Context, token string) (core.Session, core.User, error) {
 	// No session has such a token, and Postgres would refuse the text,
 	// failing every lookup batched with it.
@@ -66,16 +79,16 @@ func (r *SessionRepository) ByToken(ctx context.Context, token string) (core.Ses
 	var err error
 	if tx, ok := db.(bun.Tx); ok {
 		found := false
-		err = r.byTokens.rows(ctx, tx, func(scan func(dest ...any) error) (scanErr error) {
+		err = r.byTokens.Rows(ctx, tx, func(scan func(dest ...any) error) (scanErr error) {
 			row, scanErr = scanSessionUser(scan)
 			found = true
 			return scanErr
-		}, textArray([]string{token}))
+		}, pgconn.TextArray([]string{token}))
 		if err == nil && !found {
 			err = sql.ErrNoRows
 		}
 	} else {
-		row, err = r.lookups.get(ctx, token)
+		row, err = r.lookups.Get(ctx, token)
 	}
 	if err != nil {
 		return core.Session{}, core.User{}, mapErr(err, core.ErrSessionNotFound)
@@ -122,8 +135,6 @@ func (r *SessionRepository) DeleteByUser(ctx context.Context, userID, exceptToke
 	return count(q.Exec(ctx))
 }
 
-func (r *SessionRepository) DeleteExpired(ctx context.Context, t time.Time) (int, error) {
-	ctx, db, cancel := r.call(ctx)
-	defer cancel()
-	return count(db.NewDelete().Model((*sessionRow)(nil)).Where("expires_at < ?", t.UTC()).Exec(ctx))
+func (r *SessionRepository) DeleteExpired(ctx context.Context, t time.Time, limit int) (int, error) {
+	return deleteExpired(ctx, r.store, "session", t, limit)
 }

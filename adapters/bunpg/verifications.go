@@ -63,8 +63,6 @@ func (r *VerificationRepository) Consume(ctx context.Context, identifier string)
 	return newest.toCore(), nil
 }
 
-func (r *VerificationRepository) DeleteExpired(ctx context.Context, t time.Time) (int, error) {
-	ctx, db, cancel := r.call(ctx)
-	defer cancel()
-	return count(db.NewDelete().Model((*verificationRow)(nil)).Where("expires_at < ?", t.UTC()).Exec(ctx))
+func (r *VerificationRepository) DeleteExpired(ctx context.Context, t time.Time, limit int) (int, error) {
+	return deleteExpired(ctx, r.store, "verification", t, limit)
 }

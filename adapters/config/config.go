@@ -48,7 +48,8 @@ type Auth struct {
 	CookieCacheMaxAge  time.Duration `koanf:"cookie_cache_max_age"`
 	CookieCacheVersion string        `koanf:"cookie_cache_version"`
 	// better-auth's jwt plugin: GET /token, GET /jwks and set-auth-jwt.
-	// Issuer and audience default to Origin() (JWTIssuerOrOrigin); keys
+	// Issuer and audience default to Origin() (Config.JWTIssuer and
+	// Config.JWTAudience); keys
 	// get an expiry JWKSRotationInterval ahead (0 = never) and stay in
 	// the JWKS for JWKSGracePeriod after it.
 	JWTEnabled           bool          `koanf:"jwt_enabled"`
@@ -60,6 +61,15 @@ type Auth struct {
 	// BearerEnabled is better-auth's bearer plugin: Authorization: Bearer
 	// authenticates session routes, and set-auth-token carries new tokens.
 	BearerEnabled bool `koanf:"bearer_enabled"`
+	// JanitorInterval is how often expired sessions and verifications are
+	// deleted (by one instance at a time); 0 = never.
+	JanitorInterval time.Duration `koanf:"janitor_interval"`
+	// SignInFailuresPerNetwork wrong passwords an hour for one account from
+	// one client network (IPv4 /24, IPv6 /64) refuse that network;
+	// SignInFailuresPerAccount from all networks refuse every client but the
+	// browsers that signed in to the account before.
+	SignInFailuresPerNetwork int `koanf:"signin_failures_per_network"`
+	SignInFailuresPerAccount int `koanf:"signin_failures_per_account"`
 }
 
 // HTTP holds the listener's limits.
@@ -86,6 +96,9 @@ type DB struct {
 	SessionLookups int           `koanf:"session_lookups"`
 	QueryTimeout   time.Duration `koanf:"query_timeout"`
 	DialTimeout    time.Duration `koanf:"dial_timeout"`
+	// PreparedStatements prepares the hot lookups once per connection; turn
+	// it off behind a pooler in transaction mode (PgBouncer).
+	PreparedStatements bool `koanf:"prepared_statements"`
 }
 
 // SMTP holds the outgoing mail settings; with no Host, mails are logged.
@@ -115,6 +128,9 @@ func defaults() map[string]any {
 		"auth.jwks_rotation_interval":            "0s",
 		"auth.jwks_grace_period":                 "720h",
 		"auth.bearer_enabled":                    false,
+		"auth.janitor_interval":                  "10m",
+		"auth.signin_failures_per_network":       100,
+		"auth.signin_failures_per_account":       1000,
 		"http.addr":                              "127.0.0.1:8100",
 		"http.body_limit":                        64 << 10,
 		"http.read_timeout":                      "10s",
@@ -130,6 +146,7 @@ func defaults() map[string]any {
 		"db.session_lookups":                     0,
 		"db.query_timeout":                       "3s",
 		"db.dial_timeout":                        "5s",
+		"db.prepared_statements":                 true,
 		"smtp.port":                              587,
 		"smtp.from":                              "authd <no-reply@localhost>",
 	}

@@ -80,6 +80,15 @@ func (c Config) Validate() error {
 	if g := c.Auth.JWKSGracePeriod; g < 0 || g%time.Second != 0 {
 		add("AUTH_JWKS_GRACE_PERIOD must be whole seconds, e.g. 720h (got %v)", g)
 	}
+	if c.Auth.JanitorInterval < 0 {
+		add("AUTH_JANITOR_INTERVAL must be 0 (off) or positive, e.g. 10m (got %v)", c.Auth.JanitorInterval)
+	}
+	if c.Auth.SignInFailuresPerNetwork <= 0 {
+		add("AUTH_SIGNIN_FAILURES_PER_NETWORK must be a positive number of failed password checks an hour (got %d)", c.Auth.SignInFailuresPerNetwork)
+	}
+	if c.Auth.SignInFailuresPerAccount <= 0 {
+		add("AUTH_SIGNIN_FAILURES_PER_ACCOUNT must be a positive number of failed password checks an hour (got %d)", c.Auth.SignInFailuresPerAccount)
+	}
 
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		add("HTTP_ADDR must be host:port (got %q)", c.HTTP.Addr)

@@ -43,7 +43,7 @@ func (s *server) signIn(c *fiber.Ctx, r *request) error {
 		Password:    getStr(r.body, "password"),
 		RememberMe:  rememberMe,
 		CallbackURL: callbackURL,
-		Meta:        s.meta(c),
+		Meta:        s.clientMeta(c, r),
 	})
 	if err != nil {
 		return err
@@ -52,6 +52,7 @@ func (s *server) signIn(c *fiber.Ctx, r *request) error {
 		return core.ErrFailedToCreateSession
 	}
 	s.setSessionCookie(c, core.SessionView{Session: *res.Session, User: res.User}, !rememberMe, r.cookie.dontRemember)
+	s.setKnownDevice(c, res.User.ID())
 	if callbackURL != "" {
 		c.Set(fiber.HeaderLocation, callbackURL)
 	}

@@ -38,7 +38,7 @@ func (s *server) changePassword(c *fiber.Ctx, r *request) error {
 		NewPassword:         getStr(r.body, "newPassword"),
 		RevokeOtherSessions: boolOr(r.body, "revokeOtherSessions", false),
 		DontRemember:        r.cookie.dontRemember,
-		Meta:                s.meta(c),
+		Meta:                s.clientMeta(c, r),
 	})
 	if err != nil {
 		return err
@@ -58,7 +58,7 @@ func (s *server) changePassword(c *fiber.Ctx, r *request) error {
 // POST /verify-password (wire spec §4.10): checks the caller's password and
 // changes nothing.
 func (s *server) verifyPassword(c *fiber.Ctx, r *request) error {
-	if err := s.auth.VerifyPassword(c.UserContext(), *r.view, getStr(r.body, "password")); err != nil {
+	if err := s.auth.VerifyPassword(c.UserContext(), *r.view, getStr(r.body, "password"), s.clientMeta(c, r)); err != nil {
 		return err
 	}
 	return sendJSON(c, []byte(statusTrue))
@@ -75,7 +75,7 @@ func (s *server) changeEmail(c *fiber.Ctx, r *request) error {
 // POST /delete-user (wire spec §4.11): deletes at once, or mails a
 // confirmation link first.
 func (s *server) deleteUser(c *fiber.Ctx, r *request) error {
-	in := core.DeleteUserInput{CallbackURL: getStr(r.body, "callbackURL")}
+	in := core.DeleteUserInput{CallbackURL: getStr(r.body, "callbackURL"), Meta: s.clientMeta(c, r)}
 	// better-auth tests these for truthiness: an empty string is absent.
 	if p := getStr(r.body, "password"); p != "" {
 		in.Password = &p

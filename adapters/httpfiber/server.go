@@ -20,6 +20,7 @@ type server struct {
 	log     *slog.Logger
 	origins originPolicy
 	cookies cookieCodec
+	devices cookieCodec // signs the device cookie (device.go)
 	proxies []netip.Prefix
 	// baseOrigin is the origin of BaseURL, trusted for "Origin: null" from a
 	// same-origin context.
@@ -43,6 +44,7 @@ func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready Readines
 		origins: newOriginPolicy(o.BaseURL, o.TrustedOrigins),
 		cookies: newCookieCodec(o.Secret, strings.HasPrefix(strings.ToLower(o.BaseURL), "https://")),
 	}
+	s.devices = newCookieCodec(deviceCookieKey(o.Secret), s.cookies.secure)
 	s.baseOrigin, _ = httpOrigin(o.BaseURL)
 	var fiberProxies []string
 	for _, p := range o.TrustedProxies {

@@ -19,5 +19,6 @@ var Module = fx.Module("memory",
 		fx.Annotate((*Store).Tx, fx.As(new(core.Transactor))),
 		fx.Annotate((*Store).RateLimiter, fx.As(new(core.RateLimiter))),
 		fx.Annotate(NewKeyRepository, fx.As(new(tokens.KeyRepository))),
+		fx.Annotate((*Store).TaskLock, fx.As(new(core.TaskLock))),
 	),
 )

@@ -68,6 +68,19 @@ func (l *RateLimiter) Reset(_ context.Context, key string) error {
 	return nil
 }
 
+// ResetPrefix forgets every key that starts with prefix. It scans all keys,
+// which is fine for its one caller, a completed password reset.
+func (l *RateLimiter) ResetPrefix(_ context.Context, prefix string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for k := range l.entries {
+		if strings.HasPrefix(k, prefix) {
+			delete(l.entries, k)
+		}
+	}
+	return nil
+}
+
 // sweep drops keys whose window has passed: their next request would start
 // from scratch anyway, so forgetting them changes no decision.
 func (l *RateLimiter) sweep(now time.Time) {

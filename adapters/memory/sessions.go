@@ -103,8 +103,22 @@ func (r *SessionRepository) DeleteByUser(ctx context.Context, userID, exceptToke
 	})
 }
 
-func (r *SessionRepository) DeleteExpired(ctx context.Context, before time.Time) (int, error) {
-	return r.deleteWhere(ctx, func(rec core.SessionRecord) bool { return rec.ExpiresAt.Before(before) })
+func (r *SessionRepository) DeleteExpired(ctx context.Context, before time.Time, limit int) (int, error) {
+	n := 0
+	err := r.s.do(ctx, func(t *tables) error {
+		for token, rec := range t.sessions {
+			if n == limit {
+				break
+			}
+			if rec.ExpiresAt.Before(before) {
+				delete(t.sessions, token)
+				delete(t.sessionIDs, rec.ID)
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
 }
 
 func (r *SessionRepository) deleteWhere(ctx context.Context, match func(core.SessionRecord) bool) (int, error) {

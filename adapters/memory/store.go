@@ -24,6 +24,9 @@ type Store struct {
 	lock chan struct{}
 	t    tables
 	rl   *RateLimiter
+	// tasks is shared by everything that uses the store, as the Postgres
+	// one is by every instance.
+	tasks *TaskLock
 }
 
 // tables stores records by value, with every string copied on the way in:
@@ -47,7 +50,8 @@ func NewStore() *Store {
 			sessions: map[string]core.SessionRecord{}, sessionIDs: map[string]string{},
 			accounts: map[string]core.AccountRecord{}, verifications: map[string]core.VerificationRecord{},
 		},
-		rl: NewRateLimiter(),
+		rl:    NewRateLimiter(),
+		tasks: NewTaskLock(),
 	}
 }
 
@@ -60,6 +64,9 @@ func (s *Store) Tx() *Transactor                        { return &Transactor{s} 
 // RateLimiter returns the store's limiter; its counters live outside the
 // tables and transactions, like a limiter that must count failed requests too.
 func (s *Store) RateLimiter() *RateLimiter { return s.rl }
+
+// TaskLock returns the store's lock for periodic tasks.
+func (s *Store) TaskLock() *TaskLock { return s.tasks }
 
 func (t tables) clone() tables {
 	return tables{

@@ -58,10 +58,13 @@ func (r *VerificationRepository) Consume(ctx context.Context, identifier string)
 	return v, err
 }
 
-func (r *VerificationRepository) DeleteExpired(ctx context.Context, before time.Time) (int, error) {
+func (r *VerificationRepository) DeleteExpired(ctx context.Context, before time.Time, limit int) (int, error) {
 	n := 0
 	err := r.s.do(ctx, func(t *tables) error {
 		for id, row := range t.verifications {
+			if n == limit {
+				break
+			}
 			if row.ExpiresAt.Before(before) {
 				delete(t.verifications, id)
 				n++

@@ -83,6 +83,7 @@ func appOptions(cfg config.Config, log *slog.Logger, store storage) fx.Option {
 			func() core.Clock { return core.SystemClock{} },
 		),
 		httpfiber.Module,
+		fx.Invoke(startJanitor),
 	)
 }
 
@@ -91,6 +92,7 @@ func dbConfig(cfg config.Config) bunpg.Config {
 		Host: cfg.DB.Host, Port: cfg.DB.Port, Name: cfg.DB.Name, User: cfg.DB.User,
 		Password: cfg.DB.Password.Reveal(), SSLMode: cfg.DB.SSLMode, MaxOpenConns: cfg.DB.MaxOpenConns,
 		DialTimeout: cfg.DB.DialTimeout, QueryTimeout: cfg.DB.QueryTimeout, SessionLookups: cfg.DB.SessionLookups,
+		NoPreparedStatements: !cfg.DB.PreparedStatements,
 	}
 }
 
@@ -99,6 +101,8 @@ func policy(cfg config.Config) core.Policy {
 	p.RequireEmailVerification = cfg.Auth.RequireEmailVerification
 	p.DeleteUserEnabled = cfg.Auth.DeleteUserEnabled
 	p.RevokeSessionsOnPasswordReset = cfg.Auth.RevokeSessionsOnPasswordReset
+	p.FailedSignInsPerNetwork = cfg.Auth.SignInFailuresPerNetwork
+	p.FailedSignInsPerAccount = cfg.Auth.SignInFailuresPerAccount
 	return p
 }
 

@@ -23,6 +23,7 @@ type Adapters struct {
 	Tx            core.Transactor
 	RateLimiter   core.RateLimiter
 	Keys          tokens.KeyRepository
+	TaskLock      core.TaskLock
 }
 
 // RunAll runs every group as a parallel subtest. Each group calls newAdapters
@@ -36,6 +37,7 @@ func RunAll(t *testing.T, newAdapters func(t *testing.T) Adapters) {
 		{"Users", RunUsers}, {"Sessions", RunSessions}, {"Accounts", RunAccounts},
 		{"Verifications", RunVerifications}, {"Tx", RunTx}, {"RateLimiter", RunRateLimiter},
 		{"Keys", RunKeys},
+		{"TaskLock", RunTaskLock},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -70,7 +72,8 @@ func nilPorts(a Adapters, names ...string) []string {
 	set := map[string]bool{
 		"Users": a.Users == nil, "Sessions": a.Sessions == nil, "Accounts": a.Accounts == nil,
 		"Verifications": a.Verifications == nil, "Tx": a.Tx == nil, "RateLimiter": a.RateLimiter == nil,
-		"Keys": a.Keys == nil,
+		"Keys":     a.Keys == nil,
+		"TaskLock": a.TaskLock == nil,
 	}
 	var out []string
 	for _, n := range names {

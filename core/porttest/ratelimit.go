@@ -24,6 +24,8 @@ func RunRateLimiter(t *testing.T, newAdapters func(t *testing.T) Adapters) {
 		{"RetryAfterNeverExceedsTheWindow", rateRetryClamped},
 		{"ResetForgetsTheKeyOnly", rateReset},
 		{"ResetInsideATransaction", rateResetInTx},
+		{"ResetPrefixForgetsThePrefixOnly", rateResetPrefix},
+		{"ResetPrefixInsideATransaction", rateResetPrefixInTx},
 	})
 }
 
@@ -225,4 +227,39 @@ func rateResetInTx(t *testing.T, a Adapters) {
 	}
 	noErr(t, "WithinTx", a.Tx.WithinTx(t.Context(), func(ctx context.Context) error { return a.RateLimiter.Reset(ctx, key) }))
 	wantPeekAllowed(t, a, key, t0, "after a committed Reset")
+}
+
+// rateResetPrefix: every key under the prefix is forgotten, a key that
+// merely shares its first characters or contains it elsewhere is not.
+func rateResetPrefix(t *testing.T, a Adapters) {
+	id, t0 := randID(), now()
+	prefix := "signin-failed-net:" + id + ":"
+	under := []string{prefix + "a", prefix + "b"}
+	kept := []string{"signin-failed-net:" + id + "-other:a", "signin-failed-net:" + id[:len(id)-1] + ":a", "x" + prefix + "a"}
+	for _, k := range append(append([]string{}, under...), kept...) {
+		for range rateMax {
+			wantAllowed(t, a, k, t0, "filling the window")
+		}
+	}
+	noErr(t, "ResetPrefix", a.RateLimiter.ResetPrefix(t.Context(), prefix))
+	for _, k := range under {
+		wantPeekAllowed(t, a, k, t0, "key under the prefix after ResetPrefix")
+	}
+	for _, k := range kept {
+		wantPeekDenied(t, a, k, t0, rateWindow, "key outside the prefix after ResetPrefix")
+	}
+	noErr(t, "ResetPrefix matching nothing", a.RateLimiter.ResetPrefix(t.Context(), "signin-failed-net:"+randID()+":"))
+}
+
+// A ResetPrefix made inside a transaction holds once it commits.
+func rateResetPrefixInTx(t *testing.T, a Adapters) {
+	prefix, t0 := "signin-failed-net:"+randID()+":", now()
+	key := prefix + "net"
+	for range rateMax {
+		wantAllowed(t, a, key, t0, "filling the window")
+	}
+	noErr(t, "WithinTx", a.Tx.WithinTx(t.Context(), func(ctx context.Context) error {
+		return a.RateLimiter.ResetPrefix(ctx, prefix)
+	}))
+	wantPeekAllowed(t, a, key, t0, "after a committed ResetPrefix")
 }

@@ -130,10 +130,16 @@ func verificationDeleteExpired(t *testing.T, a Adapters) {
 	}
 	gone := []core.Verification{mk(ancient.Add(-time.Hour)), mk(ancient.Add(-time.Millisecond))}
 	kept := []core.Verification{mk(ancient), mk(ancient.Add(time.Hour))}
-	n, err := a.Verifications.DeleteExpired(ctx, ancient)
+	// At most limit go per call, until none is left.
+	n, err := a.Verifications.DeleteExpired(ctx, ancient, 1)
 	noErr(t, "DeleteExpired", err)
-	if n != len(gone) {
-		t.Fatalf("DeleteExpired: removed %d, want %d", n, len(gone))
+	if n != 1 {
+		t.Fatalf("DeleteExpired with limit 1: removed %d, want 1", n)
+	}
+	n, err = a.Verifications.DeleteExpired(ctx, ancient, 10)
+	noErr(t, "DeleteExpired", err)
+	if n != len(gone)-1 {
+		t.Fatalf("DeleteExpired with limit 10: removed %d, want %d", n, len(gone)-1)
 	}
 	for _, v := range gone {
 		_, err := a.Verifications.Latest(ctx, v.Identifier())

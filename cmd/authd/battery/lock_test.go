@@ -19,7 +19,7 @@ const (
 	// lockPool is DB_MAX_OPEN_CONNS, and lockProbes the get-session callers
 	// stuck on the lock at any moment: twice the pool, which would starve
 	// every other route if each stuck lookup held a connection. Lookups
-	// queue for the few lookup queries instead (bunpg.tokenLookups).
+	// queue for the few lookup queries instead (bunpg.SessionRepository, via pgconn.Lookups).
 	lockPool   = 8
 	lockProbes = 2 * lockPool
 )

@@ -1,4 +1,9 @@
-package bunpg
+// Package pgconn is bunpg's layer under database/sql: pgdriver connections
+// that stay in step after a failed prepared statement (Connector), queries
+// prepared once per connection and run on the driver connection itself
+// (Query), and concurrent lookups answered by shared queries (Lookups). The
+// repositories in bunpg build on it; nothing here knows authd's tables.
+package pgconn
 
 import (
 	"context"
@@ -12,16 +17,16 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 )
 
-// connector hands out pgdriver connections whose prepared statements close
+// Connector hands out pgdriver connections whose prepared statements close
 // their connection when they fail on the client side. pgdriver does that for
 // simple-protocol queries but not for a prepared statement's Bind/Execute: a
 // statement abandoned at its deadline (say, behind a table lock) leaves its
 // reply in the socket, and the pool would hand the connection on so that the
 // next query reads that stale reply ("unexpected message"). A closed
 // connection reports itself invalid and database/sql drops it.
-type connector struct{ *pgdriver.Connector }
+type Connector struct{ *pgdriver.Connector }
 
-func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
+func (c Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	cn, err := c.Connector.Connect(ctx)
 	if err != nil {
 		return nil, err
@@ -33,7 +38,7 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 // every optional interface it implements (QueryerContext, Validator, ...).
 type conn struct {
 	*pgdriver.Conn
-	// stmts are the statements prepared on this connection by queryRow,
+	// stmts are the statements prepared on this connection by Query,
 	// by query text; they die with it.
 	stmts map[string]*stmt
 }
@@ -61,24 +66,25 @@ func (c *conn) fail(err error) error {
 	return err
 }
 
-// query runs query, prepared once on this connection, and calls each with a
-// scanner for every row (into *string, *bool, *time.Time or
-// *sql.Null[string]). The caller holds the connection exclusively
-// (sql.Conn.Raw).
-func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue, width int, each func(scan func(dest ...any) error) error) error {
-	st, ok := c.stmts[query]
-	if !ok {
-		ds, err := c.PrepareContext(ctx, query)
-		if err != nil {
-			return err
-		}
-		if c.stmts == nil {
-			c.stmts = map[string]*stmt{}
-		}
-		st = ds.(*stmt)
-		c.stmts[query] = st
+// query runs query, prepared once on this connection unless prepare is
+// false, and calls each with a scanner for every row (into *string, *bool,
+// *time.Time or *sql.Null[string]). The caller holds the connection
+// exclusively (sql.Conn.Raw).
+func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue, width int, prepare bool, each func(scan func(dest ...any) error) error) error {
+	rows, err := c.start(ctx, query, args, prepare)
+	// err != nil first: staleStatement's errors.As allocates, on every
+	// lookup otherwise.
+	if err != nil && prepare && staleStatement(err) {
+		// The server no longer runs this statement as it was prepared:
+		// a migration changed its result columns, or a pooler in
+		// transaction mode moved us to a server connection that never
+		// saw it. Postgres has answered in full, so the connection is in
+		// step: prepare it afresh, once. The stale one is left to die
+		// with the connection, as closing it costs a round trip that may
+		// itself fail.
+		delete(c.stmts, query)
+		rows, err = c.start(ctx, query, args, prepare)
 	}
-	rows, err := st.QueryContext(ctx, args)
 	if err != nil {
 		var pgErr pgdriver.Error
 		if errors.As(err, &pgErr) && pgErr.Field('V') == "FATAL" {
@@ -107,6 +113,44 @@ func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue
 	}
 }
 
+// start sends query, as a statement prepared on this connection or, without
+// prepare, as a simple query with its arguments quoted into the text (what
+// a pooler in transaction mode can carry).
+func (c *conn) start(ctx context.Context, query string, args []driver.NamedValue, prepare bool) (driver.Rows, error) {
+	if !prepare {
+		return c.Conn.QueryContext(ctx, query, args)
+	}
+	st, ok := c.stmts[query]
+	if !ok {
+		ds, err := c.PrepareContext(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		if c.stmts == nil {
+			c.stmts = map[string]*stmt{}
+		}
+		st = ds.(*stmt)
+		c.stmts[query] = st
+	}
+	return st.QueryContext(ctx, args)
+}
+
+// staleStatement reports whether err says that a statement prepared on this
+// connection no longer applies: "cached plan must not change result type"
+// (0A000, after ALTER TABLE) or "prepared statement ... does not exist"
+// (26000, behind PgBouncer in transaction mode, or after DEALLOCATE).
+func staleStatement(err error) bool {
+	var pgErr pgdriver.Error
+	if !errors.As(err, &pgErr) || pgErr.Field('V') != "ERROR" {
+		return false
+	}
+	// By code alone: the message is translated under lc_messages, and no
+	// other feature_not_supported can come from re-running a statement
+	// that once ran.
+	c := pgErr.Field('C')
+	return c == "26000" || c == "0A000"
+}
+
 // assign stores pgdriver's values (string, bool, time.Time or nil for NULL)
 // in dest, as database/sql's Scan would for these types.
 func assign(dest []any, vals []driver.Value) error {
@@ -127,10 +171,10 @@ func assign(dest []any, vals []driver.Value) error {
 				d.Valid = ok
 			}
 		default:
-			return fmt.Errorf("bunpg: cannot scan column %d into %T", i, d)
+			return fmt.Errorf("pgconn: cannot scan column %d into %T", i, d)
 		}
 		if !ok {
-			return fmt.Errorf("bunpg: cannot scan column %d (%T) into %T", i, v, d)
+			return fmt.Errorf("pgconn: cannot scan column %d (%T) into %T", i, v, d)
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package bunpg
+package pgconn
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// prepared is a query that Postgres parses and plans once per pooled
+// Query is a query that Postgres parses and plans once per pooled
 // connection rather than on every call. Bun interpolates arguments into the
 // SQL text, which makes every call a new statement for Postgres to parse and
 // plan: for get-session's lookup that costs Postgres three times what
@@ -18,21 +18,29 @@ import (
 // query to watch its context and convert every value by reflection, a tenth
 // of get-session's CPU. The deadline still holds: pgdriver puts the
 // context's deadline on the socket.
-type prepared struct {
+type Query struct {
 	db    *sql.DB
 	query string // with $1, $2... placeholders
 	width int    // columns in each row
 	tries int    // connections to try when pooled ones turn out dead
+	// prepare is false behind a pooler in transaction mode, where a
+	// statement prepared on one server connection is unknown to the next.
+	prepare bool
 }
 
-func newPrepared(db *bun.DB, cfg Config, query string, width int) *prepared {
-	return &prepared{db: db.DB, query: query, width: width, tries: cfg.withDefaults().MaxOpenConns + 1}
+// NewQuery prepares query (with $1, $2... placeholders, width columns per
+// row) on the connections of db, which must come from Connector. tries is
+// how many connections a call may try when pooled ones turn out dead: one
+// more than the pool holds. Without prepare, every call is a simple query
+// that Postgres parses and plans anew.
+func NewQuery(db *sql.DB, query string, width, tries int, prepare bool) *Query {
+	return &Query{db: db, query: query, width: width, tries: tries, prepare: prepare}
 }
 
-// rows calls each for every row (see conn.query). Inside a transaction the
+// Rows calls each for every row (see conn.query). Inside a transaction the
 // query runs there as a plain one: preparing would cost a round trip for a
 // statement that dies with the transaction.
-func (p *prepared) rows(ctx context.Context, idb bun.IDB, each func(scan func(dest ...any) error) error, args ...string) error {
+func (p *Query) Rows(ctx context.Context, idb bun.IDB, each func(scan func(dest ...any) error) error, args ...string) error {
 	if tx, ok := idb.(bun.Tx); ok {
 		anyArgs := make([]any, len(args))
 		for i, a := range args {
@@ -66,13 +74,13 @@ func (p *prepared) rows(ctx context.Context, idb bun.IDB, each func(scan func(de
 	return err
 }
 
-func (p *prepared) once(ctx context.Context, args []driver.NamedValue, each func(scan func(dest ...any) error) error) error {
+func (p *Query) once(ctx context.Context, args []driver.NamedValue, each func(scan func(dest ...any) error) error) error {
 	c, err := p.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	return c.Raw(func(dc any) error {
-		return dc.(*conn).query(ctx, p.query, args, p.width, each)
+		return dc.(*conn).query(ctx, p.query, args, p.width, p.prepare, each)
 	})
 }
