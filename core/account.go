@@ -96,8 +96,6 @@ func (a Account) Scopes() []string {
 	return out
 }
 
-func (a *Account) SetPasswordHash(hash string, now time.Time) { a.password = &hash; a.updatedAt = now }
-
 func cloneTime(t *time.Time) *time.Time {
 	if t == nil {
 		return nil

@@ -23,6 +23,11 @@ type Policy struct {
 	RequireEmailVerification      bool
 	DeleteUserEnabled             bool
 	RevokeSessionsOnPasswordReset bool
+	// DeleteUserAtOnce is better-auth without sendDeleteAccountVerification:
+	// /delete-user deletes at once instead of mailing a confirmation link.
+	// Off by default, unlike better-auth, so that a stolen fresh session
+	// alone cannot delete an account.
+	DeleteUserAtOnce bool
 
 	ResetTokenTTL        time.Duration // 1 hour
 	VerificationTokenTTL time.Duration // 1 hour
@@ -85,7 +90,7 @@ type Deps struct {
 	// weak token.
 	Random io.Reader
 	// DecoyHash is a hash in Hasher's format that no password matches
-	// (crypto.ScryptHasher.Decoy()). Sign-in verifies against it when there
+	// (password.ScryptHasher.Decoy()). Sign-in verifies against it when there
 	// is no user or no password to check, so that an unknown email costs the
 	// same hashing work as a wrong password. Optional: when empty, the engine
 	// hashes the submitted password instead, which costs the same for

@@ -26,21 +26,41 @@ var errInvalidDeleteToken = ErrInvalidToken.WithKind(KindNotFound)
 // does: a disabled route answers 404 without reading the session.
 func (a *Auth) DeleteUserEnabled() bool { return a.p.DeleteUserEnabled }
 
-// DeleteUser follows better-auth with sendDeleteAccountVerification
-// configured: a password, when given, must be right; a token, when given,
-// deletes the user at once; otherwise a one-day confirmation link is mailed
-// (at most one per MailCooldown) and nothing is deleted yet.
+// DeleteUser follows better-auth's /delete-user: a password, when given,
+// must be right; a token, when given, deletes the user at once. Otherwise,
+// a one-day confirmation link is mailed (at most one per MailCooldown) and
+// nothing is deleted yet, as with sendDeleteAccountVerification configured;
+// with DeleteUserAtOnce the user is deleted at once, provided a
+// password was given or the session is fresh (signed in less than
+// SessionFreshAge ago, else ErrSessionExpired), whether or not the user has a
+// password, as in better-auth.
 func (a *Auth) DeleteUser(ctx context.Context, v SessionView, in DeleteUserInput) (DeleteUserResult, error) {
 	if !a.p.DeleteUserEnabled {
 		return DeleteUserResult{}, ErrDeleteUserDisabled
 	}
-	if in.Password != nil && *in.Password != "" {
+	hasPassword := in.Password != nil && *in.Password != ""
+	if hasPassword {
 		if err := a.checkPassword(ctx, v.User, *in.Password, in.Meta); err != nil {
 			return DeleteUserResult{}, err
 		}
 	}
 	if in.Token != nil && *in.Token != "" {
 		if err := a.DeleteUserCallback(ctx, v, *in.Token); err != nil {
+			return DeleteUserResult{}, err
+		}
+		return DeleteUserResult{Deleted: true}, nil
+	}
+	if a.p.DeleteUserAtOnce {
+		if !hasPassword && !v.Session.Fresh(a.now(), a.p.SessionFreshAge) {
+			return DeleteUserResult{}, ErrSessionExpired
+		}
+		err := a.d.Users.Delete(ctx, v.User.ID())
+		if errors.Is(err, ErrUserNotFound) {
+			// Deleted meanwhile, with this session: better-auth's session
+			// middleware would answer a request arriving now with 401.
+			return DeleteUserResult{}, ErrUnauthorized
+		}
+		if err != nil {
 			return DeleteUserResult{}, err
 		}
 		return DeleteUserResult{Deleted: true}, nil

@@ -125,3 +125,72 @@ func TestDeleteTokenIsBoundToItsUserAndExpires(t *testing.T) {
 	}
 	e.mustFail(e.auth.DeleteUserCallback(ctx, owner, ""), core.ErrInvalidToken)
 }
+
+// TestDeleteUserAtOnce is better-auth without sendDeleteAccountVerification:
+// no mail, the user goes at once after a right password, or without one
+// while the session is fresh (freshAge 0 skips the check), else
+// SESSION_EXPIRED.
+func TestDeleteUserAtOnce(t *testing.T) {
+	atOnce := func(p *core.Policy, _ *core.Deps) { p.DeleteUserAtOnce = true }
+	gone := func(e *env, v core.SessionView) bool {
+		t.Helper()
+		_, err := e.store.Users().ByID(ctx, v.User.ID())
+		if err != nil && !errors.Is(err, core.ErrUserNotFound) {
+			t.Fatal(err)
+		}
+		return err != nil
+	}
+	deleted := func(e *env, v core.SessionView, in core.DeleteUserInput) {
+		t.Helper()
+		r, err := e.auth.DeleteUser(ctx, v, in)
+		if err != nil || !r.Deleted || !gone(e, v) || e.countSessions(v.User.ID()) != 0 {
+			t.Fatalf("delete-user: %+v %v, gone %v", r, err, gone(e, v))
+		}
+		if len(e.mail.all()) != 0 {
+			t.Fatal("a confirmation was mailed")
+		}
+	}
+
+	t.Run("password", func(t *testing.T) {
+		e := newEnv(t, atOnce)
+		v := e.user("u@x.test", "12345678")
+		e.clock.Advance(e.policy.SessionFreshAge) // a password needs no fresh session
+		_, err := e.auth.DeleteUser(ctx, v, core.DeleteUserInput{Password: ptr("wrong-password")})
+		e.mustFail(err, core.ErrInvalidPassword)
+		if gone(e, v) {
+			t.Fatal("deleted after a wrong password")
+		}
+		deleted(e, v, core.DeleteUserInput{Password: ptr("12345678")})
+	})
+	t.Run("fresh session", func(t *testing.T) {
+		e := newEnv(t, atOnce)
+		v := e.user("u@x.test", "12345678")
+		e.clock.Advance(e.policy.SessionFreshAge - time.Millisecond)
+		deleted(e, v, core.DeleteUserInput{Password: ptr("")})
+	})
+	t.Run("stale session", func(t *testing.T) {
+		e := newEnv(t, atOnce)
+		v := e.user("u@x.test", "12345678")
+		e.clock.Advance(e.policy.SessionFreshAge)
+		_, err := e.auth.DeleteUser(ctx, v, core.DeleteUserInput{})
+		e.mustFail(err, core.ErrSessionExpired)
+		if kindOf(err) != core.KindInvalid || gone(e, v) {
+			t.Fatalf("kind %v, deleted %v", kindOf(err), gone(e, v))
+		}
+	})
+	t.Run("freshAge 0", func(t *testing.T) {
+		e := newEnv(t, func(p *core.Policy, d *core.Deps) { atOnce(p, d); p.SessionFreshAge = 0 })
+		v := e.user("u@x.test", "12345678")
+		e.clock.Advance(30 * 24 * time.Hour)
+		deleted(e, v, core.DeleteUserInput{})
+	})
+	t.Run("deleted meanwhile", func(t *testing.T) {
+		e := newEnv(t, atOnce)
+		v := e.user("u@x.test", "12345678")
+		if err := e.store.Users().Delete(ctx, v.User.ID()); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.auth.DeleteUser(ctx, v, core.DeleteUserInput{})
+		e.mustFail(err, core.ErrUnauthorized)
+	})
+}

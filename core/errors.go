@@ -87,6 +87,9 @@ var (
 	ErrAccountNotFound      = newErr(KindInvalid, "ACCOUNT_NOT_FOUND", "Account not found")
 	ErrVerificationNotFound = newErr(KindInvalid, "INVALID_TOKEN", "Invalid token")
 	ErrDuplicate            = newErr(KindConflict, "DUPLICATE", "Duplicate value")
+	// ErrPasswordChanged is AccountRepository.SetPassword losing its
+	// compare-and-set; flows answer with better-auth's own error instead.
+	ErrPasswordChanged = newErr(KindConflict, "PASSWORD_CHANGED", "Password changed meanwhile")
 	// ErrUnavailable means the store could not be reached or did not answer in
 	// time; it must never be confused with "not found".
 	ErrUnavailable = newErr(KindUnavailable, "SERVICE_UNAVAILABLE", "Service temporarily unavailable")

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authd/authd/adapters/crypto"
+	"github.com/authd/authd/adapters/emailtoken"
 	"github.com/authd/authd/adapters/memory"
 	"github.com/authd/authd/core"
 )
@@ -119,7 +119,7 @@ type env struct {
 	clock  *core.FixedClock
 	hasher *fakeHasher
 	mail   *outbox
-	signer *crypto.JWTSigner
+	signer *emailtoken.JWTSigner
 	limit  *memory.RateLimiter
 	auth   *core.Auth
 }
@@ -128,7 +128,7 @@ type env struct {
 // and the deps (to wrap a repository with a fault) before the engine is built.
 func newEnv(t *testing.T, tweak func(p *core.Policy, d *core.Deps)) *env {
 	t.Helper()
-	signer, err := crypto.NewJWTSigner([]byte("test-secret-test-secret-test-secret!"))
+	signer, err := emailtoken.NewJWTSigner([]byte("test-secret-test-secret-test-secret!"))
 	if err != nil {
 		t.Fatal(err)
 	}

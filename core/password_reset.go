@@ -135,8 +135,10 @@ func (a *Auth) ResetPassword(ctx context.Context, token, newPassword string) err
 			}
 			err = a.d.Accounts.Create(ctx, account)
 		case err == nil:
-			account.SetPasswordHash(hash, now)
-			err = a.d.Accounts.Update(ctx, account)
+			// The row is held since Credential read it, so the
+			// compare-and-set cannot lose; it is the only way to write.
+			old, _ := account.PasswordHash()
+			err = a.d.Accounts.SetPassword(ctx, account.ID(), old, hash, now)
 		}
 		if err != nil {
 			return err

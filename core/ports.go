@@ -58,8 +58,17 @@ type AccountRepository interface {
 	Credential(ctx context.Context, userID string) (Account, error)
 	// ListByUser returns the user's accounts, oldest first.
 	ListByUser(ctx context.Context, userID string) ([]Account, error)
-	// Update writes every field of a; ErrAccountNotFound when the row is gone.
+	// Update writes every field of a except the password, which changes only
+	// through SetPassword; ErrAccountNotFound when the row is gone.
 	Update(ctx context.Context, a Account) error
+	// SetPassword is the one way to change a stored password: it sets the
+	// hash of account id to hash only while the stored one is still expected
+	// ("" for none), so a flow that checked one password can never overwrite
+	// a password set by someone else after its check. ErrPasswordChanged
+	// when the stored hash is another, ErrAccountNotFound when the row is
+	// gone. Inside WithinTx a concurrent writer of the row is waited for and
+	// its result compared against.
+	SetPassword(ctx context.Context, id, expected, hash string, now time.Time) error
 }
 
 // VerificationRepository stores one-time secrets.

@@ -52,9 +52,24 @@ type SessionView struct {
 
 func (a *Auth) now() time.Time { return a.d.Clock.Now() }
 
-// newSession mints a session for userID; dontRemember selects the short
-// lifetime of rememberMe=false.
-func (a *Auth) newSession(userID string, dontRemember bool, meta RequestMeta) (Session, error) {
+// SessionGrant is what a proof of identity entitles its user to: a session
+// for UserID, short-lived when DontRemember (rememberMe=false), recording
+// the client in Meta.
+type SessionGrant struct {
+	UserID       string
+	DontRemember bool
+	Meta         RequestMeta
+}
+
+// IssueSession is the one step that makes a session. Every way of signing in
+// (password, sign-up, change-password's fresh session, and the flows of other
+// core packages) ends here, so that lifetimes, the token format and what
+// storing one may fail with are decided in one place. Call it inside the
+// transaction that re-checks the proof (ctx carries it), so that the proof
+// and the session commit together or not at all. A token collision or a user
+// deleted meanwhile is better-auth's FAILED_TO_CREATE_SESSION;
+// infrastructure errors pass as they are.
+func (a *Auth) IssueSession(ctx context.Context, g SessionGrant) (Session, error) {
 	id, err := a.newID()
 	if err != nil {
 		return Session{}, err
@@ -64,19 +79,19 @@ func (a *Auth) newSession(userID string, dontRemember bool, meta RequestMeta) (S
 		return Session{}, err
 	}
 	ttl := a.p.SessionExpiresIn
-	if dontRemember {
+	if g.DontRemember {
 		ttl = a.p.DontRememberExpiresIn
 	}
-	return NewSession(id, token, userID, a.now(), ttl, meta.IP, meta.UserAgent)
-}
-
-// createSession stores s. A token collision or a user deleted in the meantime
-// is better-auth's FAILED_TO_CREATE_SESSION; infrastructure errors pass as
-// they are.
-func (a *Auth) createSession(ctx context.Context, s Session) error {
-	err := a.d.Sessions.Create(ctx, s)
-	if errors.Is(err, ErrDuplicate) || errors.Is(err, ErrUserNotFound) {
-		return ErrFailedToCreateSession.With(err)
+	s, err := NewSession(id, token, g.UserID, a.now(), ttl, g.Meta.IP, g.Meta.UserAgent)
+	if err != nil {
+		return Session{}, err
 	}
-	return err
+	err = a.d.Sessions.Create(ctx, s)
+	if errors.Is(err, ErrDuplicate) || errors.Is(err, ErrUserNotFound) {
+		return Session{}, ErrFailedToCreateSession.With(err)
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	return s, nil
 }

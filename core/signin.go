@@ -77,10 +77,7 @@ func (a *Auth) SignInEmail(ctx context.Context, in SignInInput) (AuthResult, err
 		return AuthResult{}, ErrEmailNotVerified
 	}
 
-	s, err := a.newSession(user.ID(), !in.RememberMe, in.Meta)
-	if err != nil {
-		return AuthResult{}, err
-	}
+	var s Session
 	err = a.d.Tx.WithinTx(ctx, func(ctx context.Context) error {
 		// The hash was checked outside any transaction (scrypt is slow). If a
 		// password change committed meanwhile, the password just checked is
@@ -93,7 +90,8 @@ func (a *Auth) SignInEmail(ctx context.Context, in SignInInput) (AuthResult, err
 		if !ok || current != hash {
 			return ErrInvalidEmailOrPassword
 		}
-		return a.createSession(ctx, s)
+		s, err = a.IssueSession(ctx, SessionGrant{UserID: user.ID(), DontRemember: !in.RememberMe, Meta: in.Meta})
+		return err
 	})
 	if err != nil {
 		return AuthResult{}, err

@@ -69,14 +69,6 @@ func (a *Auth) SignUpEmail(ctx context.Context, in SignUpInput) (AuthResult, err
 		return AuthResult{}, err
 	}
 	var session *Session
-	if !a.p.RequireEmailVerification {
-		s, err := a.newSession(userID, !in.RememberMe, in.Meta)
-		if err != nil {
-			return AuthResult{}, err
-		}
-		session = &s
-	}
-
 	err = a.d.Tx.WithinTx(ctx, func(ctx context.Context) error {
 		if err := a.d.Users.Create(ctx, user); err != nil {
 			return err
@@ -84,10 +76,12 @@ func (a *Auth) SignUpEmail(ctx context.Context, in SignUpInput) (AuthResult, err
 		if err := a.d.Accounts.Create(ctx, account); err != nil {
 			return err
 		}
-		if session != nil {
-			return a.createSession(ctx, *session)
+		if a.p.RequireEmailVerification {
+			return nil
 		}
-		return nil
+		s, err := a.IssueSession(ctx, SessionGrant{UserID: userID, DontRemember: !in.RememberMe, Meta: in.Meta})
+		session = &s
+		return err
 	})
 	if errors.Is(err, ErrUserExists) {
 		// Lost the race against a concurrent sign-up for the same address.

@@ -61,6 +61,15 @@ type ChangePasswordInput struct {
 // one. With RevokeOtherSessions every session of the user, the current one
 // included, is deleted and a new one is returned, in the same transaction as
 // the password update.
+//
+// The check and the hashing run outside the transaction (scrypt must not hold
+// a connection), so the write is a compare-and-set against the hash that was
+// checked, and the caller's session must still exist when it commits: a
+// reset, or a revocation of this session, landing in between wins. Losing
+// answers what better-auth would answer to this request arriving after the
+// other change: ErrUnauthorized (401) when the session is gone, which its
+// session middleware says first, else ErrInvalidPassword (400), the current
+// password no longer being the account's.
 func (a *Auth) ChangePassword(ctx context.Context, v SessionView, in ChangePasswordInput) (AuthResult, error) {
 	if err := a.checkNewPassword(in.NewPassword); err != nil {
 		return AuthResult{}, err
@@ -93,27 +102,38 @@ func (a *Auth) ChangePassword(ctx context.Context, v SessionView, in ChangePassw
 	if err != nil {
 		return AuthResult{}, err
 	}
-	account.SetPasswordHash(newHash, a.now())
 
 	var session *Session
-	if in.RevokeOtherSessions {
-		s, err := a.newSession(v.User.ID(), in.DontRemember, in.Meta)
-		if err != nil {
-			return AuthResult{}, err
-		}
-		session = &s
-	}
 	err = a.d.Tx.WithinTx(ctx, func(ctx context.Context) error {
-		if err := a.d.Accounts.Update(ctx, account); err != nil {
+		// The account row first, as ResetPassword takes it, so that the two
+		// queue on it rather than deadlock on sessions.
+		switch err := a.d.Accounts.SetPassword(ctx, account.ID(), hash, newHash, a.now()); {
+		case errors.Is(err, ErrPasswordChanged):
+			if _, _, err := a.d.Sessions.ByToken(ctx, v.Session.Token()); err != nil {
+				return sessionGone(err)
+			}
+			return ErrInvalidPassword
+		case err != nil:
 			return err
 		}
-		if session == nil {
-			return nil
+		if !in.RevokeOtherSessions {
+			// Writing the session back both proves it still exists and
+			// holds it to commit, so a revocation cannot slip in between.
+			return sessionGone(a.d.Sessions.Update(ctx, v.Session))
+		}
+		existed, err := a.d.Sessions.DeleteByToken(ctx, v.Session.Token())
+		if err != nil {
+			return err
+		}
+		if !existed {
+			return ErrUnauthorized
 		}
 		if _, err := a.d.Sessions.DeleteByUser(ctx, v.User.ID(), ""); err != nil {
 			return err
 		}
-		return a.createSession(ctx, *session)
+		s, err := a.IssueSession(ctx, SessionGrant{UserID: v.User.ID(), DontRemember: in.DontRemember, Meta: in.Meta})
+		session = &s
+		return err
 	})
 	if errors.Is(err, ErrAccountNotFound) {
 		return AuthResult{}, ErrCredentialAccountMissing.With(err)
@@ -122,6 +142,15 @@ func (a *Auth) ChangePassword(ctx context.Context, v SessionView, in ChangePassw
 		return AuthResult{}, err
 	}
 	return AuthResult{User: v.User, Session: session}, nil
+}
+
+// sessionGone turns the caller's session found missing mid-request into
+// what a request without one gets: ErrUnauthorized.
+func sessionGone(err error) error {
+	if errors.Is(err, ErrSessionNotFound) {
+		return ErrUnauthorized
+	}
+	return err
 }
 
 // VerifyPassword checks the caller's password and changes nothing (POST

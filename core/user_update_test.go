@@ -1,7 +1,9 @@
 package core_test
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -263,5 +265,79 @@ func TestChangeEmailToAddressTakenMeanwhile(t *testing.T) {
 	e.mustFail(err, core.ErrUserExists)
 	if u, _ := e.store.Users().ByID(ctx, v.User.ID()); u.Email() != "old@x.test" {
 		t.Fatal("email changed onto a taken address")
+	}
+}
+
+// TestChangePasswordLosesToAResetInBetween lands a reset between
+// change-password's check of the current password and its write: the reset
+// must stand, and the caller gets what better-auth answers once the reset is
+// done (401 when the reset ended its session, else INVALID_PASSWORD).
+func TestChangePasswordLosesToAResetInBetween(t *testing.T) {
+	for _, revokeOnReset := range []bool{true, false} {
+		for _, revokeOthers := range []bool{true, false} {
+			t.Run(fmt.Sprintf("revokeOnReset=%v/revokeOtherSessions=%v", revokeOnReset, revokeOthers), func(t *testing.T) {
+				e := newEnv(t, func(p *core.Policy, _ *core.Deps) { p.RevokeSessionsOnPasswordReset = revokeOnReset })
+				v := e.user("u@x.test", "old-password")
+				tok := requestReset(t, e, "u@x.test", "")
+				var once sync.Once
+				e.hasher.beforeVerifyResult = func() {
+					once.Do(func() {
+						if err := e.auth.ResetPassword(ctx, tok, "reset-password"); err != nil {
+							t.Errorf("reset: %v", err)
+						}
+					})
+				}
+				r, err := e.auth.ChangePassword(ctx, v, core.ChangePasswordInput{CurrentPassword: "old-password",
+					NewPassword: "changed-password", RevokeOtherSessions: revokeOthers})
+				e.hasher.beforeVerifyResult = nil
+				want := core.ErrInvalidPassword
+				if revokeOnReset {
+					want = core.ErrUnauthorized
+				}
+				e.mustFail(err, want)
+				if r.Session != nil {
+					t.Fatal("the loser got a session")
+				}
+				wantSessions := 1
+				if revokeOnReset {
+					wantSessions = 0
+				}
+				if n := e.countSessions(v.User.ID()); n != wantSessions {
+					t.Fatalf("%d sessions after the race, want %d", n, wantSessions)
+				}
+				for _, pw := range []string{"old-password", "changed-password"} {
+					_, err := e.auth.SignInEmail(ctx, core.SignInInput{Email: "u@x.test", Password: pw})
+					e.mustFail(err, core.ErrInvalidEmailOrPassword)
+				}
+				e.signIn("u@x.test", "reset-password")
+			})
+		}
+	}
+}
+
+// TestChangePasswordAfterItsSessionIsRevoked: a session revoked while its
+// change-password is being checked must neither change the password nor,
+// with revokeOtherSessions, get a new session.
+func TestChangePasswordAfterItsSessionIsRevoked(t *testing.T) {
+	for _, revokeOthers := range []bool{true, false} {
+		t.Run(fmt.Sprintf("revokeOtherSessions=%v", revokeOthers), func(t *testing.T) {
+			e := newEnv(t, nil)
+			v := e.user("u@x.test", "old-password")
+			owner := e.view(e.signIn("u@x.test", "old-password").Session.Token())
+			e.hasher.beforeVerifyResult = func() {
+				if _, err := e.auth.RevokeSession(ctx, owner, v.Session.Token()); err != nil {
+					t.Errorf("revoke: %v", err)
+				}
+			}
+			r, err := e.auth.ChangePassword(ctx, v, core.ChangePasswordInput{CurrentPassword: "old-password",
+				NewPassword: "changed-password", RevokeOtherSessions: revokeOthers})
+			e.hasher.beforeVerifyResult = nil
+			e.mustFail(err, core.ErrUnauthorized)
+			if r.Session != nil {
+				t.Fatal("a revoked session got a new one")
+			}
+			e.signIn("u@x.test", "old-password")
+			e.view(owner.Session.Token())
+		})
 	}
 }

@@ -2,6 +2,8 @@ package bunpg
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -57,6 +59,28 @@ func (r *AccountRepository) ListByUser(ctx context.Context, userID string) ([]co
 func (r *AccountRepository) Update(ctx context.Context, a core.Account) error {
 	ctx, db, cancel := r.call(ctx)
 	defer cancel()
-	res, err := db.NewUpdate().Model(accountToRow(a)).ExcludeColumn("id").WherePK().Exec(ctx)
+	res, err := db.NewUpdate().Model(accountToRow(a)).ExcludeColumn("id", "password").WherePK().Exec(ctx)
 	return affected(res, err, core.ErrAccountNotFound)
+}
+
+// SetPassword is one conditional UPDATE: under READ COMMITTED a concurrent
+// writer of the row is waited for and the condition re-checked against what
+// it committed, so a password set meanwhile is never overwritten.
+func (r *AccountRepository) SetPassword(ctx context.Context, id, expected, hash string, now time.Time) error {
+	ctx, db, cancel := r.call(ctx)
+	defer cancel()
+	res, err := db.NewUpdate().Model((*accountRow)(nil)).
+		Set("password = ?", hash).Set("updated_at = ?", utc(now)).
+		Where("id = ? AND coalesce(password, '') = ?", id, expected).Exec(ctx)
+	if err := affected(res, err, core.ErrPasswordChanged); !errors.Is(err, core.ErrPasswordChanged) {
+		return err
+	}
+	exists, err := db.NewSelect().Model((*accountRow)(nil)).Where("id = ?", id).Exists(ctx)
+	switch {
+	case err != nil:
+		return mapErr(err, core.ErrAccountNotFound)
+	case !exists:
+		return core.ErrAccountNotFound
+	}
+	return core.ErrPasswordChanged
 }

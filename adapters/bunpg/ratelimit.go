@@ -45,6 +45,7 @@ SELECT false, last_request FROM rate_limit WHERE key = ?0 AND NOT EXISTS (SELECT
 // since the epoch, as better-auth stores it) rather than read from the
 // database clock, so that tests and the memory limiter agree.
 func (l *RateLimiter) Consume(ctx context.Context, key string, window time.Duration, limit int, now time.Time) (core.RateDecision, error) {
+	key = core.BoundedRateKey(key)
 	ctx, db, cancel := l.call(ctx)
 	defer cancel()
 	nowMS, windowMS := now.UnixMilli(), window.Milliseconds()
@@ -74,6 +75,7 @@ WHERE key = ?0 AND ?1 - last_request < ?2 AND count >= ?3`
 
 // Peek answers what Consume would for key at now, and writes nothing.
 func (l *RateLimiter) Peek(ctx context.Context, key string, window time.Duration, limit int, now time.Time) (core.RateDecision, error) {
+	key = core.BoundedRateKey(key)
 	ctx, db, cancel := l.call(ctx)
 	defer cancel()
 	nowMS, windowMS := now.UnixMilli(), window.Milliseconds()
@@ -90,6 +92,7 @@ func (l *RateLimiter) Peek(ctx context.Context, key string, window time.Duration
 // Reset deletes key's row; inside WithinTx the deletion commits with the
 // transaction.
 func (l *RateLimiter) Reset(ctx context.Context, key string) error {
+	key = core.BoundedRateKey(key)
 	ctx, db, cancel := l.call(ctx)
 	defer cancel()
 	_, err := db.NewDelete().TableExpr("rate_limit").Where("key = ?", key).Exec(ctx)

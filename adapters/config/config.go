@@ -70,6 +70,15 @@ type Auth struct {
 	// browsers that signed in to the account before.
 	SignInFailuresPerNetwork int `koanf:"signin_failures_per_network"`
 	SignInFailuresPerAccount int `koanf:"signin_failures_per_account"`
+
+	// DeleteUserConfirmByEmail mails a confirmation link (better-auth's
+	// sendDeleteAccountVerification) instead of deleting at once.
+	DeleteUserConfirmByEmail bool `koanf:"delete_user_confirm_by_email"`
+	// PasswordHashConcurrency bounds scrypt runs at once (0 = GOMAXPROCS;
+	// each takes a core and 32 MiB); PasswordHashQueue bounds the callers
+	// waiting (0 = 64 per run), beyond which sign-ins get 503.
+	PasswordHashConcurrency int `koanf:"password_hash_concurrency"`
+	PasswordHashQueue       int `koanf:"password_hash_queue"`
 }
 
 // HTTP holds the listener's limits.
@@ -79,6 +88,7 @@ type HTTP struct {
 	ReadTimeout     time.Duration `koanf:"read_timeout"`
 	WriteTimeout    time.Duration `koanf:"write_timeout"`
 	IdleTimeout     time.Duration `koanf:"idle_timeout"`
+	MaxConns        int           `koanf:"max_conns"` // connections served at once
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
 }
 
@@ -101,24 +111,34 @@ type DB struct {
 	PreparedStatements bool `koanf:"prepared_statements"`
 }
 
-// SMTP holds the outgoing mail settings; with no Host, mails are logged.
+// SMTP holds the outgoing mail settings; with no Host, mails are logged
+// (refused in production, since the log would then hold live reset links).
 type SMTP struct {
-	Host     string `koanf:"host"`
-	Port     int    `koanf:"port"`
+	Host string `koanf:"host"`
+	Port int    `koanf:"port"` // 0: 465 with TLS "tls", else 587
+	// TLS is starttls (required, never opportunistic), tls (implicit, SMTPS)
+	// or none (production allows it towards a loopback relay only).
+	TLS      string `koanf:"tls"`
 	Username string `koanf:"username"`
 	Password Secret `koanf:"password"`
 	From     string `koanf:"from"`
+	// Mails wait in a queue of QueueSize for Workers senders, each delivery
+	// bounded by SendTimeout, so that requests never wait for the server.
+	Workers     int           `koanf:"workers"`
+	QueueSize   int           `koanf:"queue_size"`
+	SendTimeout time.Duration `koanf:"send_timeout"`
 }
 
 // defaults are the values used when neither file nor environment sets a key.
 func defaults() map[string]any {
 	return map[string]any{
-		"app.env":                                "development",
+		"app.env":                                "production",
 		"auth.trusted_origins":                   []string{},
 		"auth.trusted_proxies":                   []string{},
 		"auth.rate_limit_enabled":                true,
 		"auth.rate_limit_storage":                "memory",
 		"auth.revoke_sessions_on_password_reset": true,
+		"auth.delete_user_confirm_by_email":      true,
 		"auth.cookie_cache_max_age":              "0s",
 		"auth.cookie_cache_version":              "1",
 		"auth.jwt_enabled":                       false,
@@ -136,6 +156,7 @@ func defaults() map[string]any {
 		"http.read_timeout":                      "10s",
 		"http.write_timeout":                     "15s",
 		"http.idle_timeout":                      "60s",
+		"http.max_conns":                         4096,
 		"http.shutdown_timeout":                  "30s",
 		"db.host":                                "localhost",
 		"db.port":                                5432,
@@ -147,7 +168,13 @@ func defaults() map[string]any {
 		"db.query_timeout":                       "3s",
 		"db.dial_timeout":                        "5s",
 		"db.prepared_statements":                 true,
-		"smtp.port":                              587,
+		"smtp.port":                              0,
+		"smtp.tls":                               "starttls",
+		"smtp.workers":                           4,
+		"smtp.queue_size":                        1024,
+		"smtp.send_timeout":                      "15s",
+		"auth.password_hash_concurrency":         0,
+		"auth.password_hash_queue":               0,
 		"smtp.from":                              "authd <no-reply@localhost>",
 	}
 }

@@ -23,9 +23,19 @@ const (
 	secret32 = "0123456789abcdef0123456789abcdef"
 )
 
-// validEnv is the smallest environment that passes Validate.
+// validEnv is the smallest environment that passes Validate in
+// development; extra may name another APP_ENV.
 func validEnv(extra ...string) []string {
-	return append([]string{"APP_SECRET=" + secret32, "AUTH_BASE_URL=http://localhost:8100/api"}, extra...)
+	env := []string{"APP_SECRET=" + secret32, "AUTH_BASE_URL=http://localhost:8100/api"}
+	if !slices.ContainsFunc(extra, func(kv string) bool { return strings.HasPrefix(kv, "APP_ENV=") }) {
+		env = append(env, "APP_ENV=development")
+	}
+	return append(env, extra...)
+}
+
+// prodEnv is the smallest environment that passes Validate in production.
+func prodEnv(extra ...string) []string {
+	return append(validEnv("APP_ENV=production", "AUTH_BASE_URL=https://example.com/api", "SMTP_HOST=smtp.example.com"), extra...)
 }
 
 // load reads config from env only: the config file is pinned to an empty
@@ -57,10 +67,11 @@ func TestDefaults(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"app.env", c.App.Env, "development"},
+		{"app.env", c.App.Env, "development"}, // validEnv's; TestProductionIsTheDefault covers the default
 		{"auth.rate_limit_enabled", c.Auth.RateLimitEnabled, true},
 		{"auth.rate_limit_storage", c.Auth.RateLimitStorage, "memory"},
 		{"auth.revoke_sessions_on_password_reset", c.Auth.RevokeSessionsOnPasswordReset, true},
+		{"auth.delete_user_confirm_by_email", c.Auth.DeleteUserConfirmByEmail, true},
 		{"auth.require_email_verification", c.Auth.RequireEmailVerification, false},
 		{"auth.signin_failures_per_network", c.Auth.SignInFailuresPerNetwork, 100},
 		{"auth.signin_failures_per_account", c.Auth.SignInFailuresPerAccount, 1000},
@@ -69,6 +80,7 @@ func TestDefaults(t *testing.T) {
 		{"http.read_timeout", c.HTTP.ReadTimeout, 10 * time.Second},
 		{"http.write_timeout", c.HTTP.WriteTimeout, 15 * time.Second},
 		{"http.idle_timeout", c.HTTP.IdleTimeout, 60 * time.Second},
+		{"http.max_conns", c.HTTP.MaxConns, 4096},
 		{"http.shutdown_timeout", c.HTTP.ShutdownTimeout, 30 * time.Second},
 		{"db.host", c.DB.Host, "localhost"},
 		{"db.port", c.DB.Port, 5432},
@@ -82,7 +94,13 @@ func TestDefaults(t *testing.T) {
 		{"db.prepared_statements", c.DB.PreparedStatements, true},
 		{"auth.janitor_interval", c.Auth.JanitorInterval, 10 * time.Minute},
 		{"smtp.host", c.SMTP.Host, ""},
-		{"smtp.port", c.SMTP.Port, 587},
+		{"smtp.port", c.SMTP.Port, 0},
+		{"smtp.tls", c.SMTP.TLS, "starttls"},
+		{"smtp.workers", c.SMTP.Workers, 4},
+		{"smtp.queue_size", c.SMTP.QueueSize, 1024},
+		{"smtp.send_timeout", c.SMTP.SendTimeout, 15 * time.Second},
+		{"auth.password_hash_concurrency", c.Auth.PasswordHashConcurrency, 0},
+		{"auth.password_hash_queue", c.Auth.PasswordHashQueue, 0},
 		{"smtp.from", c.SMTP.From, "authd <no-reply@localhost>"},
 	}
 	for _, ch := range checks {
@@ -98,6 +116,7 @@ func TestEnvironmentNames(t *testing.T) {
 		"AUTH_BASE_URL=https://example.com/api/",
 		"AUTH_TRUSTED_ORIGINS=https://a.example.com, https://b.example.com,",
 		"AUTH_REQUIRE_EMAIL_VERIFICATION=true", "AUTH_DELETE_USER_ENABLED=1",
+		"AUTH_DELETE_USER_CONFIRM_BY_EMAIL=false",
 		"AUTH_RATE_LIMIT_ENABLED=false", "AUTH_RATE_LIMIT_STORAGE=database",
 		"AUTH_REVOKE_SESSIONS_ON_PASSWORD_RESET=false", "AUTH_TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1",
 		"AUTH_COOKIE_CACHE_MAX_AGE=5m", "AUTH_COOKIE_CACHE_VERSION=2",
@@ -105,12 +124,14 @@ func TestEnvironmentNames(t *testing.T) {
 		"AUTH_JWT_EXPIRATION=5m", "AUTH_JWKS_ROTATION_INTERVAL=168h", "AUTH_JWKS_GRACE_PERIOD=24h", "AUTH_BEARER_ENABLED=true",
 		"AUTH_SIGNIN_FAILURES_PER_NETWORK=7", "AUTH_SIGNIN_FAILURES_PER_ACCOUNT=70",
 		"HTTP_ADDR=:9000", "HTTP_BODY_LIMIT=1024", "HTTP_READ_TIMEOUT=1s", "HTTP_WRITE_TIMEOUT=2s",
-		"HTTP_IDLE_TIMEOUT=3s", "HTTP_SHUTDOWN_TIMEOUT=4s",
+		"HTTP_IDLE_TIMEOUT=3s", "HTTP_SHUTDOWN_TIMEOUT=4s", "HTTP_MAX_CONNS=5",
 		"DB_HOST=db", "DB_PORT=6543", "DB_NAME=n", "DB_USER=u", "DB_PASSWORD=pw", "DB_SSLMODE=verify-full",
 		"DB_MAX_OPEN_CONNS=7", "DB_SESSION_LOOKUPS=3", "DB_QUERY_TIMEOUT=250ms", "DB_DIAL_TIMEOUT=2s",
 		"DB_PREPARED_STATEMENTS=false",
 		"AUTH_JANITOR_INTERVAL=1m",
-		"SMTP_HOST=mail", "SMTP_PORT=25", "SMTP_USERNAME=mu", "SMTP_PASSWORD=mp", "SMTP_FROM=x@example.com",
+		"SMTP_HOST=mail", "SMTP_PORT=25", "SMTP_TLS=tls", "SMTP_USERNAME=mu", "SMTP_PASSWORD=mp", "SMTP_FROM=x@example.com",
+		"SMTP_WORKERS=2", "SMTP_QUEUE_SIZE=8", "SMTP_SEND_TIMEOUT=9s",
+		"AUTH_PASSWORD_HASH_CONCURRENCY=3", "AUTH_PASSWORD_HASH_QUEUE=5",
 		// Platforms set variables of their own; they must not break start-up.
 		"PATH=/bin", "APP_UNKNOWN=1", "AUTH=1", "KUBERNETES_SERVICE_HOST=10.0.0.1",
 	})
@@ -124,19 +145,21 @@ func TestEnvironmentNames(t *testing.T) {
 		App: config.App{Env: "test", Secret: secret32},
 		Auth: config.Auth{BaseURL: "https://example.com/api/",
 			TrustedOrigins:           []string{"https://a.example.com", "https://b.example.com"},
-			RequireEmailVerification: true, DeleteUserEnabled: true, RateLimitEnabled: false,
+			RequireEmailVerification: true, DeleteUserEnabled: true, DeleteUserConfirmByEmail: false, RateLimitEnabled: false,
 			RateLimitStorage: "database", RevokeSessionsOnPasswordReset: false,
 			TrustedProxies: []string{"10.0.0.0/8", "127.0.0.1"}, CookieCacheMaxAge: 5 * time.Minute, CookieCacheVersion: "2",
 			JWTEnabled: true, JWTIssuer: "https://id.example.com", JWTAudience: "orders", JWTExpiration: 5 * time.Minute,
 			JWKSRotationInterval: 168 * time.Hour, JWKSGracePeriod: 24 * time.Hour, BearerEnabled: true,
 			JanitorInterval:          time.Minute,
-			SignInFailuresPerNetwork: 7, SignInFailuresPerAccount: 70},
+			SignInFailuresPerNetwork: 7, SignInFailuresPerAccount: 70,
+			PasswordHashConcurrency: 3, PasswordHashQueue: 5},
 		HTTP: config.HTTP{Addr: ":9000", BodyLimit: 1024, ReadTimeout: time.Second, WriteTimeout: 2 * time.Second,
-			IdleTimeout: 3 * time.Second, ShutdownTimeout: 4 * time.Second},
+			IdleTimeout: 3 * time.Second, ShutdownTimeout: 4 * time.Second, MaxConns: 5},
 		DB: config.DB{Host: "db", Port: 6543, Name: "n", User: "u", Password: "pw", SSLMode: "verify-full",
 			MaxOpenConns: 7, SessionLookups: 3, QueryTimeout: 250 * time.Millisecond, DialTimeout: 2 * time.Second,
 			PreparedStatements: false},
-		SMTP: config.SMTP{Host: "mail", Port: 25, Username: "mu", Password: "mp", From: "x@example.com"},
+		SMTP: config.SMTP{Host: "mail", Port: 25, TLS: "tls", Username: "mu", Password: "mp", From: "x@example.com",
+			Workers: 2, QueueSize: 8, SendTimeout: 9 * time.Second},
 	}
 	// Compare by JSON with secrets revealed, so that every field is covered.
 	if got, w := dump(c), dump(want); got != w {
@@ -181,13 +204,13 @@ func TestValidate(t *testing.T) {
 		want []string // substrings, all of which must appear; none means valid
 	}{
 		{"valid", validEnv(), nil},
-		{"secret of 32 characters", []string{"APP_SECRET=" + secret32, "AUTH_BASE_URL=http://localhost:8100/api"}, nil},
-		{"secret of 31 characters", []string{"APP_SECRET=" + secret31, "AUTH_BASE_URL=http://localhost:8100/api"},
+		{"secret of 32 characters", []string{"APP_ENV=development", "APP_SECRET=" + secret32, "AUTH_BASE_URL=http://localhost:8100/api"}, nil},
+		{"secret of 31 characters", []string{"APP_ENV=development", "APP_SECRET=" + secret31, "AUTH_BASE_URL=http://localhost:8100/api"},
 			[]string{"APP_SECRET must be at least 32 characters"}},
-		{"missing secret", []string{"AUTH_BASE_URL=http://localhost:8100/api"}, []string{"APP_SECRET is required"}},
-		{"example secret", []string{"APP_SECRET=" + config.ExampleSecret, "AUTH_BASE_URL=http://localhost:8100/api"},
+		{"missing secret", []string{"APP_ENV=development", "AUTH_BASE_URL=http://localhost:8100/api"}, []string{"APP_SECRET is required"}},
+		{"example secret", []string{"APP_ENV=development", "APP_SECRET=" + config.ExampleSecret, "AUTH_BASE_URL=http://localhost:8100/api"},
 			[]string{"APP_SECRET must not be the example value"}},
-		{"missing base url", []string{"APP_SECRET=" + secret32}, []string{"AUTH_BASE_URL is required"}},
+		{"missing base url", []string{"APP_ENV=development", "APP_SECRET=" + secret32}, []string{"AUTH_BASE_URL is required"}},
 		{"relative base url", validEnv("AUTH_BASE_URL=/api"), []string{"AUTH_BASE_URL must be an absolute http(s) URL"}},
 		{"ftp base url", validEnv("AUTH_BASE_URL=ftp://example.com/api"), []string{"AUTH_BASE_URL must be an absolute http(s) URL"}},
 		{"base url with query", validEnv("AUTH_BASE_URL=https://example.com/api?x=1"), []string{"AUTH_BASE_URL must be an absolute http(s) URL"}},
@@ -209,17 +232,51 @@ func TestValidate(t *testing.T) {
 		{"negative key rotation", validEnv("AUTH_JWKS_ROTATION_INTERVAL=-1h"), []string{"AUTH_JWKS_ROTATION_INTERVAL must be 0 (never) or whole seconds"}},
 		{"fractional grace period", validEnv("AUTH_JWKS_GRACE_PERIOD=1.5s"), []string{"AUTH_JWKS_GRACE_PERIOD must be whole seconds"}},
 		{"negative janitor interval", validEnv("AUTH_JANITOR_INTERVAL=-1m"), []string{"AUTH_JANITOR_INTERVAL must be 0 (off) or positive"}},
-		{"production over http", validEnv("APP_ENV=production"), []string{"AUTH_BASE_URL must use https when APP_ENV is production"}},
-		{"production over https", validEnv("APP_ENV=production", "AUTH_BASE_URL=https://example.com/api"), nil},
-		{"production without rate limit", validEnv("APP_ENV=production", "AUTH_BASE_URL=https://example.com/api", "AUTH_RATE_LIMIT_ENABLED=false"),
+		{"production over http", prodEnv("AUTH_BASE_URL=http://localhost:8100/api"),
+			[]string{"AUTH_BASE_URL must use https when APP_ENV is production (the default); to run locally over http, set APP_ENV=development"}},
+		{"production over https", prodEnv(), nil},
+		{"production without rate limit", prodEnv("AUTH_RATE_LIMIT_ENABLED=false"),
 			[]string{"AUTH_RATE_LIMIT_ENABLED must not be false when APP_ENV is production"}},
+		// Production refuses what would leak: links to the log, mail or
+		// database traffic in clear, origins anyone can register.
+		{"production without smtp", validEnv("APP_ENV=production", "AUTH_BASE_URL=https://example.com/api"), []string{"SMTP_HOST is required when APP_ENV is production"}},
+		{"production smtp in clear", prodEnv("SMTP_TLS=none"), []string{"SMTP_TLS must not be none towards smtp.example.com"}},
+		{"production smtp in clear to loopback", prodEnv("SMTP_TLS=none", "SMTP_HOST=127.0.0.1", "SMTP_USERNAME=u"), nil},
+		{"production smtp in clear to localhost", prodEnv("SMTP_TLS=none", "SMTP_HOST=localhost"), nil},
+		{"production implicit tls", prodEnv("SMTP_TLS=tls"), nil},
+		{"bad smtp tls", validEnv("SMTP_TLS=opportunistic"), []string{"SMTP_TLS must be starttls, tls or none"}},
+		{"development smtp in clear", validEnv("SMTP_HOST=mailpit", "SMTP_TLS=none"), nil},
+		{"development credentials in clear", validEnv("SMTP_HOST=mailpit", "SMTP_TLS=none", "SMTP_USERNAME=u"),
+			[]string{"SMTP_USERNAME needs SMTP_TLS starttls or tls towards mailpit"}},
+		{"production db in clear", prodEnv("DB_HOST=db.example.com"), []string{"DB_SSLMODE must not be disable towards db.example.com"}},
+		{"production db in clear over ipv6", prodEnv("DB_HOST=2001:db8::5"), []string{"DB_SSLMODE must not be disable"}},
+		{"production db verified", prodEnv("DB_HOST=db.example.com", "DB_SSLMODE=verify-full"), nil},
+		{"production db unverified", prodEnv("DB_HOST=db.example.com", "DB_SSLMODE=require"), nil},
+		{"production db on loopback", prodEnv("DB_HOST=127.0.0.1"), nil},
+		{"production db on ::1", prodEnv("DB_HOST=::1"), nil},
+		{"production db on a unix socket", prodEnv("DB_HOST=/var/run/postgresql"), nil},
+		{"development db in clear", validEnv("DB_HOST=db.example.com"), nil},
+		{"production origin *.com", prodEnv("AUTH_TRUSTED_ORIGINS=*.com"), []string{`AUTH_TRUSTED_ORIGINS: "*.com" would trust every site`}},
+		{"production origin https://*", prodEnv("AUTH_TRUSTED_ORIGINS=https://*"), []string{`"https://*" would trust every site`}},
+		{"production origin https://*.co.uk", prodEnv("AUTH_TRUSTED_ORIGINS=https://*.co.uk"), []string{`"https://*.co.uk" would trust`}},
+		{"production origin *.github.io", prodEnv("AUTH_TRUSTED_ORIGINS=*.github.io"), []string{`"*.github.io" would trust`}},
+		{"production origin https://*com", prodEnv("AUTH_TRUSTED_ORIGINS=https://*com:443"), []string{`"https://*com:443" would trust`}},
+		{"production origin *.*", prodEnv("AUTH_TRUSTED_ORIGINS=*.*"), []string{`"*.*" would trust`}},
+		{"production origin any ipv4", prodEnv("AUTH_TRUSTED_ORIGINS=http://*.*.*.*"), []string{`"http://*.*.*.*" would trust`}},
+		{"production origins named", prodEnv("AUTH_TRUSTED_ORIGINS=https://*.example.com,*.example.co.uk,http://192.168.*.*,myapp://*,https://app.example.com"), nil},
+		{"development origin *.com", validEnv("AUTH_TRUSTED_ORIGINS=*.com"), nil},
 		{"development without rate limit", validEnv("AUTH_RATE_LIMIT_ENABLED=false"), nil},
 		{"zero timeout", validEnv("DB_QUERY_TIMEOUT=0s"), []string{"DB_QUERY_TIMEOUT must be a positive duration"}},
+		{"no mail senders", validEnv("SMTP_WORKERS=0", "SMTP_QUEUE_SIZE=-1", "SMTP_SEND_TIMEOUT=0s"),
+			[]string{"SMTP_WORKERS must be positive", "SMTP_QUEUE_SIZE must be positive", "SMTP_SEND_TIMEOUT must be a positive duration"}},
+		{"negative hash limits", validEnv("AUTH_PASSWORD_HASH_CONCURRENCY=-1", "AUTH_PASSWORD_HASH_QUEUE=-1"),
+			[]string{"AUTH_PASSWORD_HASH_CONCURRENCY must be 0", "AUTH_PASSWORD_HASH_QUEUE must be 0"}},
+		{"no connections", validEnv("HTTP_MAX_CONNS=0"), []string{"HTTP_MAX_CONNS must be a positive number"}},
 		{"bad from", validEnv("SMTP_FROM=not an address"), []string{"SMTP_FROM must be a mail address"}},
 		{"no failures per network", validEnv("AUTH_SIGNIN_FAILURES_PER_NETWORK=0"), []string{"AUTH_SIGNIN_FAILURES_PER_NETWORK must be a positive number"}},
 		{"negative failures per account", validEnv("AUTH_SIGNIN_FAILURES_PER_ACCOUNT=-1"), []string{"AUTH_SIGNIN_FAILURES_PER_ACCOUNT must be a positive number"}},
 		{"every problem at once",
-			[]string{"APP_SECRET=short", "DB_PORT=70000", "SMTP_PORT=0", "DB_SSLMODE=allow", "AUTH_TRUSTED_ORIGINS=*"},
+			[]string{"APP_ENV=development", "APP_SECRET=short", "DB_PORT=70000", "SMTP_PORT=-1", "DB_SSLMODE=allow", "AUTH_TRUSTED_ORIGINS=*"},
 			[]string{"APP_SECRET must be at least 32 characters", "AUTH_BASE_URL is required", "DB_PORT must be",
 				"SMTP_PORT must be", "DB_SSLMODE must be", `AUTH_TRUSTED_ORIGINS must not contain "*"`}},
 	}
@@ -341,16 +398,20 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 	want := []string{
 		"APP_ENV", "APP_SECRET",
 		"AUTH_BASE_URL", "AUTH_TRUSTED_ORIGINS", "AUTH_REQUIRE_EMAIL_VERIFICATION", "AUTH_DELETE_USER_ENABLED",
+		"AUTH_DELETE_USER_CONFIRM_BY_EMAIL",
 		"AUTH_RATE_LIMIT_ENABLED", "AUTH_RATE_LIMIT_STORAGE", "AUTH_REVOKE_SESSIONS_ON_PASSWORD_RESET", "AUTH_TRUSTED_PROXIES",
 		"AUTH_COOKIE_CACHE_MAX_AGE", "AUTH_COOKIE_CACHE_VERSION",
 		"AUTH_JWT_ENABLED", "AUTH_JWT_ISSUER", "AUTH_JWT_AUDIENCE", "AUTH_JWT_EXPIRATION",
 		"AUTH_JWKS_ROTATION_INTERVAL", "AUTH_JWKS_GRACE_PERIOD", "AUTH_BEARER_ENABLED",
 		"AUTH_SIGNIN_FAILURES_PER_NETWORK", "AUTH_SIGNIN_FAILURES_PER_ACCOUNT",
 		"HTTP_ADDR", "HTTP_BODY_LIMIT", "HTTP_READ_TIMEOUT", "HTTP_WRITE_TIMEOUT", "HTTP_IDLE_TIMEOUT", "HTTP_SHUTDOWN_TIMEOUT",
+		"HTTP_MAX_CONNS",
 		"DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DB_SSLMODE", "DB_MAX_OPEN_CONNS", "DB_SESSION_LOOKUPS", "DB_QUERY_TIMEOUT", "DB_DIAL_TIMEOUT",
 		"SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_FROM",
 		"DB_PREPARED_STATEMENTS",
 		"AUTH_JANITOR_INTERVAL",
+		"SMTP_TLS", "SMTP_WORKERS", "SMTP_QUEUE_SIZE", "SMTP_SEND_TIMEOUT",
+		"AUTH_PASSWORD_HASH_CONCURRENCY", "AUTH_PASSWORD_HASH_QUEUE",
 	}
 	var got []string
 	for k := range documented {
@@ -374,7 +435,7 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 	samples := map[string]string{
 		"APP_ENV": "test", "APP_SECRET": strings.Repeat("s", 40), "AUTH_BASE_URL": "https://x.example.com",
 		"AUTH_TRUSTED_ORIGINS": "https://o.example.com", "AUTH_REQUIRE_EMAIL_VERIFICATION": "true",
-		"AUTH_DELETE_USER_ENABLED": "true", "AUTH_RATE_LIMIT_ENABLED": "false", "AUTH_RATE_LIMIT_STORAGE": "database",
+		"AUTH_DELETE_USER_ENABLED": "true", "AUTH_DELETE_USER_CONFIRM_BY_EMAIL": "false", "AUTH_RATE_LIMIT_ENABLED": "false", "AUTH_RATE_LIMIT_STORAGE": "database",
 		"AUTH_REVOKE_SESSIONS_ON_PASSWORD_RESET": "false", "AUTH_TRUSTED_PROXIES": "10.0.0.1",
 		"AUTH_COOKIE_CACHE_MAX_AGE": "5m", "AUTH_COOKIE_CACHE_VERSION": "2",
 		"AUTH_JWT_ENABLED": "true", "AUTH_JWT_ISSUER": "https://iss.example.com", "AUTH_JWT_AUDIENCE": "api",
@@ -382,12 +443,13 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"AUTH_BEARER_ENABLED":              "true",
 		"AUTH_SIGNIN_FAILURES_PER_NETWORK": "7", "AUTH_SIGNIN_FAILURES_PER_ACCOUNT": "70",
 		"HTTP_ADDR": ":1", "HTTP_BODY_LIMIT": "1", "HTTP_READ_TIMEOUT": "1s", "HTTP_WRITE_TIMEOUT": "1s",
-		"HTTP_IDLE_TIMEOUT": "1s", "HTTP_SHUTDOWN_TIMEOUT": "1s", "DB_HOST": "h", "DB_PORT": "1", "DB_NAME": "n",
+		"HTTP_IDLE_TIMEOUT": "1s", "HTTP_SHUTDOWN_TIMEOUT": "1s", "HTTP_MAX_CONNS": "1", "DB_HOST": "h", "DB_PORT": "1", "DB_NAME": "n",
 		"DB_USER": "u", "DB_PASSWORD": "p", "DB_SSLMODE": "require", "DB_MAX_OPEN_CONNS": "1", "DB_SESSION_LOOKUPS": "1", "DB_QUERY_TIMEOUT": "1s",
 		"DB_DIAL_TIMEOUT": "1s", "SMTP_HOST": "m", "SMTP_PORT": "1", "SMTP_USERNAME": "u", "SMTP_PASSWORD": "p",
-		"SMTP_FROM":              "a@b.cd",
 		"DB_PREPARED_STATEMENTS": "false",
 		"AUTH_JANITOR_INTERVAL":  "1m",
+		"SMTP_FROM":              "a@b.cd", "SMTP_TLS": "none", "SMTP_WORKERS": "1", "SMTP_QUEUE_SIZE": "1", "SMTP_SEND_TIMEOUT": "1s",
+		"AUTH_PASSWORD_HASH_CONCURRENCY": "1", "AUTH_PASSWORD_HASH_QUEUE": "1",
 	}
 	for _, name := range want {
 		c, err := load(t, validEnv(name+"="+samples[name]))
@@ -405,7 +467,7 @@ func TestDotenv(t *testing.T) {
 	t.Parallel()
 	dotenv := writeFile(t, ".env", "DB_HOST=fromdotenv\nDB_NAME=fromdotenv\nAPP_SECRET="+secret32+"\n")
 
-	c, err := load(t, []string{"AUTH_BASE_URL=http://localhost:8100/api", "DB_NAME=fromenv"}, config.WithDotenv(dotenv))
+	c, err := load(t, []string{"APP_ENV=development", "AUTH_BASE_URL=http://localhost:8100/api", "DB_NAME=fromenv"}, config.WithDotenv(dotenv))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,7 +475,7 @@ func TestDotenv(t *testing.T) {
 		t.Errorf("development: host %q name %q; want the .env value under the process env", c.DB.Host, c.DB.Name)
 	}
 
-	for _, env := range []string{"production", "test"} {
+	for _, env := range []string{"", "production", "test"} {
 		c, err := load(t, []string{"APP_ENV=" + env}, config.WithDotenv(dotenv))
 		if err != nil {
 			t.Fatal(err)
@@ -501,5 +563,37 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "[redacted]") {
 		t.Error("no [redacted] marker in output")
+	}
+}
+
+// A deployment that forgets APP_ENV gets production's rules, and the error
+// tells a developer how to run locally.
+func TestProductionIsTheDefault(t *testing.T) {
+	c, err := load(t, []string{"APP_SECRET=" + secret32, "AUTH_BASE_URL=http://localhost:8100/api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.App.Env != "production" {
+		t.Fatalf("APP_ENV defaults to %q", c.App.Env)
+	}
+	err = c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "set APP_ENV=development") || !strings.Contains(err.Error(), "SMTP_HOST is required") {
+		t.Fatalf("Validate = %v, want the production refusals with a hint", err)
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	for env, want := range map[string]int{
+		"DB_SSLMODE=require":     1,
+		"DB_SSLMODE=verify-full": 0,
+		"DB_SSLMODE=disable":     0,
+	} {
+		c, err := load(t, prodEnv(env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := c.Warnings(); len(w) != want || (want == 1 && !strings.Contains(w[0], "verify-full")) {
+			t.Errorf("%s: warnings %q", env, w)
+		}
 	}
 }

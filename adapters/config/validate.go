@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // MinSecretLength is the shortest APP_SECRET accepted. better-auth only warns
@@ -45,11 +47,13 @@ func (c Config) Validate() error {
 	} else if u, ok := parseBaseURL(c.Auth.BaseURL); !ok {
 		add("AUTH_BASE_URL must be an absolute http(s) URL without query or fragment, e.g. https://example.com/api (got %q)", c.Auth.BaseURL)
 	} else if prod && u.Scheme != "https" {
-		add("AUTH_BASE_URL must use https when APP_ENV is production")
+		add("AUTH_BASE_URL must use https when APP_ENV is production (the default); to run locally over http, set APP_ENV=development")
 	}
 	for _, o := range c.Auth.TrustedOrigins {
 		if o == "*" {
 			add(`AUTH_TRUSTED_ORIGINS must not contain "*": it would trust every site`)
+		} else if prod && matchesAnySite(o) {
+			add("AUTH_TRUSTED_ORIGINS: %q would trust every site under a public suffix; name the domain (e.g. https://*.example.com)", o)
 		}
 	}
 	for _, p := range c.Auth.TrustedProxies {
@@ -89,12 +93,21 @@ func (c Config) Validate() error {
 	if c.Auth.SignInFailuresPerAccount <= 0 {
 		add("AUTH_SIGNIN_FAILURES_PER_ACCOUNT must be a positive number of failed password checks an hour (got %d)", c.Auth.SignInFailuresPerAccount)
 	}
+	if c.Auth.PasswordHashConcurrency < 0 {
+		add("AUTH_PASSWORD_HASH_CONCURRENCY must be 0 (GOMAXPROCS) or positive (got %d)", c.Auth.PasswordHashConcurrency)
+	}
+	if c.Auth.PasswordHashQueue < 0 {
+		add("AUTH_PASSWORD_HASH_QUEUE must be 0 (64 per concurrent hash) or positive (got %d)", c.Auth.PasswordHashQueue)
+	}
 
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		add("HTTP_ADDR must be host:port (got %q)", c.HTTP.Addr)
 	}
 	if c.HTTP.BodyLimit <= 0 {
 		add("HTTP_BODY_LIMIT must be a positive number of bytes")
+	}
+	if c.HTTP.MaxConns <= 0 {
+		add("HTTP_MAX_CONNS must be a positive number of connections")
 	}
 	positive(add, "HTTP_READ_TIMEOUT", c.HTTP.ReadTimeout)
 	positive(add, "HTTP_WRITE_TIMEOUT", c.HTTP.WriteTimeout)
@@ -114,6 +127,9 @@ func (c Config) Validate() error {
 	if !slices.Contains([]string{"disable", "require", "verify-full"}, c.DB.SSLMode) {
 		add("DB_SSLMODE must be disable, require or verify-full (got %q)", c.DB.SSLMode)
 	}
+	if prod && c.DB.SSLMode == "disable" && !isLoopback(c.DB.Host) && !strings.HasPrefix(c.DB.Host, "/") {
+		add("DB_SSLMODE must not be disable towards %s when APP_ENV is production: use verify-full", c.DB.Host)
+	}
 	if c.DB.MaxOpenConns <= 0 {
 		add("DB_MAX_OPEN_CONNS must be positive")
 	}
@@ -123,12 +139,84 @@ func (c Config) Validate() error {
 	positive(add, "DB_QUERY_TIMEOUT", c.DB.QueryTimeout)
 	positive(add, "DB_DIAL_TIMEOUT", c.DB.DialTimeout)
 
-	port(add, "SMTP_PORT", c.SMTP.Port)
+	if c.SMTP.Port != 0 {
+		port(add, "SMTP_PORT", c.SMTP.Port)
+	}
+	if c.SMTP.Workers <= 0 {
+		add("SMTP_WORKERS must be positive (got %d)", c.SMTP.Workers)
+	}
+	if c.SMTP.QueueSize <= 0 {
+		add("SMTP_QUEUE_SIZE must be positive (got %d)", c.SMTP.QueueSize)
+	}
+	positive(add, "SMTP_SEND_TIMEOUT", c.SMTP.SendTimeout)
+	if !slices.Contains([]string{"starttls", "tls", "none"}, c.SMTP.TLS) {
+		add("SMTP_TLS must be starttls, tls or none (got %q)", c.SMTP.TLS)
+	}
+	switch {
+	case prod && c.SMTP.Host == "":
+		add("SMTP_HOST is required when APP_ENV is production: without it mails, with their live reset and verification links, go to the log")
+	case c.SMTP.TLS != "none" || isLoopback(c.SMTP.Host):
+	case prod:
+		add("SMTP_TLS must not be none towards %s when APP_ENV is production: use starttls or tls", c.SMTP.Host)
+	case c.SMTP.Username != "":
+		add("SMTP_USERNAME needs SMTP_TLS starttls or tls towards %s: the password would cross the network in clear text", c.SMTP.Host)
+	}
 	if _, err := mail.ParseAddress(c.SMTP.From); err != nil {
 		add("SMTP_FROM must be a mail address such as \"authd <no-reply@example.com>\" (got %q)", c.SMTP.From)
 	}
 
 	return errors.Join(errs...)
+}
+
+// Warnings lists settings that are allowed but weaker than they look, for
+// the operator's log.
+func (c Config) Warnings() []string {
+	var w []string
+	if c.App.Env == "production" && c.DB.SSLMode == "require" {
+		w = append(w, "DB_SSLMODE=require encrypts but does not check the server's certificate; verify-full does")
+	}
+	return w
+}
+
+// matchesAnySite reports whether a wildcard trusted origin leaves nothing
+// fixed but a public suffix ("https://*", "*.com", "https://*.co.uk"), so
+// that anyone can register a host it matches. Custom schemes (app deep
+// links) are not web sites and are left alone.
+func matchesAnySite(pattern string) bool {
+	if !strings.ContainsAny(pattern, "*?") {
+		return false
+	}
+	host := pattern
+	if scheme, rest, ok := strings.Cut(pattern, "://"); ok {
+		if scheme = strings.ToLower(scheme); scheme != "http" && scheme != "https" && !strings.ContainsAny(scheme, "*?") {
+			return false
+		}
+		host = rest
+	}
+	if i := strings.IndexAny(host, "/:"); i >= 0 {
+		host = host[:i]
+	}
+	host = strings.ToLower(host)
+	if strings.Trim(host, "0123456789.*?") == "" {
+		// An IPv4 range ("192.168.*.*") must fix its first octets.
+		return strings.IndexAny(host, "*?") == 0
+	}
+	fixed := strings.TrimLeft(host[strings.LastIndexAny(host, "*?")+1:], ".")
+	if fixed == "" {
+		return true
+	}
+	suffix, _ := publicsuffix.PublicSuffix(fixed)
+	return suffix == fixed
+}
+
+// isLoopback reports whether host is "localhost" or a loopback IP literal,
+// the only hosts whose traffic never crosses a network.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil && ip.IsLoopback()
 }
 
 func parseBaseURL(s string) (*url.URL, bool) {

@@ -411,6 +411,7 @@ func TestSessionManagement(t *testing.T) {
 
 	r := h.get("/list-sessions", "Cookie", a)
 	wantStatus(t, r, 200)
+	wantNoStore(t, r) // every session token is in the body
 	if n := strings.Count(r.body, `"userId"`); n != 3 {
 		t.Fatalf("%d sessions listed: %s", n, r.body)
 	}
@@ -566,6 +567,30 @@ func TestDeleteUser(t *testing.T) {
 	wantError(t, h.post("/sign-in/email", `{"email":"alice@example.com","password":"`+testPass+`"}`), 401, "INVALID_EMAIL_OR_PASSWORD", "Invalid email or password")
 }
 
+// TestDeleteUser_AtOnce is better-auth without sendDeleteAccountVerification:
+// the answer, the expired cookies and the freshness rule (a session signed in
+// a day ago needs the password).
+func TestDeleteUser_AtOnce(t *testing.T) {
+	h := newHarness(t, harnessConfig{policy: func(p *core.Policy) { p.DeleteUserAtOnce = true; p.SessionFreshAge = time.Hour }})
+	jar := h.signUp("alice@example.com")
+	wantError(t, h.post("/delete-user", `{"password":"wrong-one"}`, "Cookie", jar), 400, "INVALID_PASSWORD", "Invalid password")
+	r := h.post("/delete-user", `{"password":"`+testPass+`"}`, "Cookie", jar)
+	wantBody(t, r, 200, `{"success":true,"message":"User deleted"}`)
+	wantCookiesCleared(t, r)
+	wantBody(t, h.get("/get-session", "Cookie", jar), 200, "null")
+	wantError(t, h.post("/sign-in/email", `{"email":"alice@example.com","password":"`+testPass+`"}`), 401, "INVALID_EMAIL_OR_PASSWORD", "Invalid email or password")
+
+	jar = h.signUp("bob@example.com")
+	wantBody(t, h.post("/delete-user", `{"password":""}`, "Cookie", jar), 200, `{"success":true,"message":"User deleted"}`)
+
+	jar = h.signUp("carol@example.com")
+	h.clock.Advance(time.Hour)
+	wantError(t, h.post("/delete-user", `{}`, "Cookie", jar), 400, "SESSION_EXPIRED", "Session expired. Re-authenticate to perform this action.")
+	if h.get("/get-session", "Cookie", jar).body == "null" {
+		t.Fatal("deleted without a fresh session or the password")
+	}
+}
+
 func TestDeleteUser_Disabled(t *testing.T) {
 	h := newHarness(t, harnessConfig{policy: func(p *core.Policy) { p.DeleteUserEnabled = false }})
 	jar := h.signUp("alice@example.com")
@@ -706,6 +731,7 @@ func TestListAccounts(t *testing.T) {
 	jar := h.signUp("alice@example.com")
 	r := h.get("/list-accounts", "Cookie", jar)
 	wantStatus(t, r, 200)
+	wantNoStore(t, r)
 	if !regexp.MustCompile(`^\[\{"id":"[A-Za-z0-9]{32}","providerId":"credential","accountId":"[A-Za-z0-9]{32}","userId":"[A-Za-z0-9]{32}","createdAt":"[^"]+","updatedAt":"[^"]+","scopes":\[\]\}\]$`).MatchString(r.body) {
 		t.Fatalf("accounts %s", r.body)
 	}

@@ -28,6 +28,14 @@ const (
 	// into name.0, name.1, ...
 	maxCookieSize   = 4050
 	maxCookieChunks = 100
+	// maxCacheValue bounds the cache's value; a larger session (a long name,
+	// a data-URL image) is not cached. better-auth would chunk up to 100
+	// cookies, some 400 KB, but the browser sends them all back and this
+	// server reads at most readBufferSize (8 KiB) of request line and
+	// headers: past that, every request from that browser fails with 431.
+	// 5 KiB, at most two chunks, leaves 3 KiB for the request line, the
+	// session cookie and a browser's usual headers (1 to 2 KiB).
+	maxCacheValue = 5 << 10
 	// dontRememberCacheAge is the cache's lifetime when the session cookie
 	// itself dies with the browser: better-auth then sets no Max-Age and
 	// signs an expiry 60 s ahead.
@@ -260,16 +268,17 @@ func (s *server) setCookieCache(c *fiber.Ctx, v core.SessionView, dontRemember b
 	}
 	value := s.encodeSessionData(v, now, now.Add(age))
 
+	// An earlier cache goes either way: replaced, or stale once not cached.
 	s.expireSessionData(c, string(c.Request().Header.Peek(fiber.HeaderCookie)))
+	if len(value) > maxCacheValue {
+		s.log.LogAttrs(c.UserContext(), slog.LevelDebug, "session too large for the cookie cache; not cached",
+			slog.Int("bytes", len(value)))
+		return
+	}
 	name := s.cookies.name(cookieSessionData)
 	size := maxCookieSize - len(s.cookies.setCookie(name+".99", "", maxAge))
 	if len(value) <= size {
 		s.putCookie(c, cookieSessionData, value, maxAge)
-		return
-	}
-	if size <= 0 || (len(value)+size-1)/size > maxCookieChunks {
-		s.log.LogAttrs(c.UserContext(), slog.LevelWarn, "session too large for the cookie cache; not cached",
-			slog.Int("bytes", len(value)))
 		return
 	}
 	for i := 0; i*size < len(value); i++ {

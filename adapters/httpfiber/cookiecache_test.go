@@ -203,8 +203,8 @@ func TestCookieCache_UpdateUserRewritesIt(t *testing.T) {
 
 func TestCookieCache_ChunksLongSessions(t *testing.T) {
 	h := cacheHarness(t)
-	// Long enough for two cookies, short enough for the 8 KiB header limit.
-	long := strings.Repeat("n", 3500)
+	// Long enough for two cookies, short enough for maxCacheValue.
+	long := strings.Repeat("n", 2800)
 	r := h.post("/sign-up/email", `{"name":"`+long+`","email":"long@example.com","password":"`+testPass+`"}`)
 	wantStatus(t, r, 200)
 	var chunks []string
@@ -256,4 +256,55 @@ func TestCookieCache_RevokedSessionCannotAct(t *testing.T) {
 	wantError(t, h.get("/list-sessions", "Cookie", jar), 401, "UNAUTHORIZED", "Unauthorized")
 	r := h.get("/get-session?disableCookieCache=true", "Cookie", jar)
 	wantBody(t, r, 200, "null")
+}
+
+// A data-URL image or a long name made up to 100 chunks, some 400 KB of
+// cookies, which the browser sends back to a server that reads 8 KiB of
+// headers: 431 on every request. Such a session is not cached, and the cache
+// it had is expired.
+func TestCookieCache_SkipsLargeSessions(t *testing.T) {
+	h := cacheHarness(t)
+	_, jar := h.signIn(h.signUpEmail("big@example.com"))
+	if !strings.Contains(jar, "better-auth.session_data=") {
+		t.Fatalf("no cache to start from: %s", jar)
+	}
+	image := "data:image/png;base64," + strings.Repeat("A", 40_000)
+	r := h.post("/update-user", `{"image":"`+image+`"}`, "Cookie", jar)
+	wantStatus(t, r, 200)
+	size := 0
+	for _, c := range r.cookies {
+		size += len(c)
+		if strings.HasPrefix(c, "better-auth.session_data") && !strings.Contains(c, "Max-Age=0") {
+			t.Fatalf("a %d-byte session was cached: %.100s…", len(image), c)
+		}
+	}
+	if c := r.cookie("better-auth.session_data"); !strings.Contains(c, "Max-Age=0") {
+		t.Fatalf("the stale cache was not expired: %q", c)
+	}
+	if size > readBufferSize/4 {
+		t.Fatalf("%d bytes of Set-Cookie", size)
+	}
+	token := ""
+	for _, part := range strings.Split(jar, "; ") {
+		if strings.HasPrefix(part, "better-auth.session_token=") {
+			token = part
+		}
+	}
+	r = h.get("/get-session", "Cookie", token)
+	wantStatus(t, r, 200)
+	if r.json(t)["user"].(map[string]any)["image"] != image {
+		t.Fatal("get-session lost the image")
+	}
+	if c := r.cookie("better-auth.session_data"); c != "" && !strings.Contains(c, "Max-Age=0") {
+		t.Fatalf("get-session cached the large session: %.100s…", c)
+	}
+
+	r = h.post("/sign-up/email", `{"name":"`+strings.Repeat("n", 6000)+`","email":"long-name@example.com","password":"`+testPass+`"}`)
+	wantStatus(t, r, 200)
+	if c := r.cookie("better-auth.session_data"); c != "" {
+		t.Fatalf("a long name was cached: %.100s…", c)
+	}
+	if c := r.cookie("better-auth.session_data.0"); c != "" {
+		t.Fatalf("a long name was cached in chunks: %.100s…", c)
+	}
 }

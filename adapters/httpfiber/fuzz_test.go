@@ -2,6 +2,7 @@ package httpfiber
 
 import (
 	"encoding/json"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -150,6 +151,32 @@ func FuzzDecodeSessionData(f *testing.F) {
 		}
 		if _, ok := other.decodeSessionData(value, "tok", t0); ok {
 			t.Fatalf("%q verifies under two secrets", value)
+		}
+	})
+}
+
+// FuzzClientIP: whatever a trusted proxy forwards, the client address is
+// never one of the trusted proxies, and a request with only one of the two
+// headers resolves as it would alone.
+func FuzzClientIP(f *testing.F) {
+	for _, s := range [][2]string{
+		{"203.0.113.5:4711", ""}, {"[2001:db8::5]:4711, 10.0.0.1", ""}, {"", `for="[2001:db8::5]:1";proto=https, for=10.0.0.2`},
+		{"", `for=unknown, for="_x:_y"`}, {"198.51.100.1", "for=198.51.100.1"}, {"", `for="\"[::1]:1"`}, {"[", `for="`},
+	} {
+		f.Add(s[0], s[1])
+	}
+	trusted := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}
+	proxy := netip.MustParseAddr("127.0.0.1")
+	f.Fuzz(func(t *testing.T, xff, fwd string) {
+		a, ok := clientIP(proxy, xff, fwd, trusted)
+		if !ok {
+			return
+		}
+		if !a.IsValid() || a.Zone() != "" || a.Is4In6() || inPrefixes(a, trusted) {
+			t.Fatalf("clientIP(%q, %q) = %v", xff, fwd, a)
+		}
+		if x, okX := clientIP(proxy, xff, "", trusted); xff != "" && len(splitList(xff)) > 0 && (!okX || x != a) {
+			t.Fatalf("X-Forwarded-For %q alone gives %v %v, with Forwarded %q %v", xff, x, okX, fwd, a)
 		}
 	})
 }

@@ -79,6 +79,7 @@ func (s *server) listSessions(c *fiber.Ctx, r *request) error {
 	if err != nil {
 		return err
 	}
+	noStore(c) // the body holds every session token of the user
 	return sendJSON(c, jsonArray(sessions, 300, (*jw).session))
 }
 

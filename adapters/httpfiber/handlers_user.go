@@ -127,5 +127,6 @@ func (s *server) listAccounts(c *fiber.Ctx, r *request) error {
 	if err != nil {
 		return err
 	}
+	noStore(c)
 	return sendJSON(c, jsonArray(accounts, 256, (*jw).account))
 }

@@ -23,7 +23,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/authd/authd/adapters/crypto"
+	"github.com/authd/authd/adapters/emailtoken"
 	"github.com/authd/authd/adapters/mail"
 	"github.com/authd/authd/adapters/memory"
 	"github.com/authd/authd/core"
@@ -115,6 +115,8 @@ type harnessConfig struct {
 	opts   func(*Options)
 	policy func(*core.Policy)
 	ready  ReadinessFunc
+	// wrapLimiter, if set, wraps the limiter the app (not the engine) uses.
+	wrapLimiter func(core.RateLimiter) core.RateLimiter
 }
 
 func newHarness(t testing.TB, cfg ...harnessConfig) *harness {
@@ -133,7 +135,7 @@ func newHarness(t testing.TB, cfg ...harnessConfig) *harness {
 		logs:     &syncBuffer{},
 		t:        t,
 	}
-	signer, err := crypto.NewJWTSigner([]byte(testSecret))
+	signer, err := emailtoken.NewJWTSigner([]byte(testSecret))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +158,14 @@ func newHarness(t testing.TB, cfg ...harnessConfig) *harness {
 	if hc.opts != nil {
 		hc.opts(&h.opts)
 	}
-	h.app = NewApp(h.opts, auth, h.limiter, hc.ready, h.clock)
+	var limiter core.RateLimiter = h.limiter
+	if hc.wrapLimiter != nil {
+		limiter = hc.wrapLimiter(limiter)
+	}
+	h.app, err = NewApp(h.opts, auth, limiter, hc.ready, h.clock)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return h
 }
 

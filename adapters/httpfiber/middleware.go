@@ -164,19 +164,20 @@ func isHeaderList(s string) bool {
 }
 
 // rateLimit runs before routing, like better-auth's onRequest limiter, so
-// unknown paths count too. Health probes are exempt.
+// unknown paths count too (all under one key per client). Health probes are
+// exempt.
 func (s *server) rateLimit(c *fiber.Ctx) error {
 	raw := c.Request().URI().PathOriginal()
 	if bytes.Equal(raw, []byte(healthPath)) || bytes.Equal(raw, []byte(readyPath)) {
 		return c.Next()
 	}
-	path := rateLimitPath(string(raw), s.o.BasePath)
-	rule := ruleFor(path)
+	route := s.rateRoutes.match(rateLimitPath(string(raw), s.o.BasePath))
+	rule := ruleFor(route)
 	keyIP := noTrustedIP
 	if a, ok := s.client(c); ok {
 		keyIP = rateKeyIP(a)
 	}
-	d, err := s.limiter.Consume(c.UserContext(), keyIP+"|"+path, rule.window, rule.max, s.clock.Now())
+	d, err := s.limiter.Consume(c.UserContext(), keyIP+"|"+route, rule.window, rule.max, s.clock.Now())
 	if err != nil {
 		var ce *core.Error
 		if errors.As(err, &ce) {
@@ -196,14 +197,19 @@ func (s *server) client(c *fiber.Ctx) (netip.Addr, bool) {
 		return a, a.IsValid()
 	}
 	remote, _ := netip.AddrFromSlice(c.Context().RemoteIP())
-	var xff []string
-	for _, v := range c.Request().Header.PeekAll(fiber.HeaderXForwardedFor) {
-		xff = append(xff, string(v))
-	}
-	a, ok := clientIP(remote, strings.Join(xff, ","), s.proxies)
+	a, ok := clientIP(remote, joinHeader(c, fiber.HeaderXForwardedFor), joinHeader(c, fiber.HeaderForwarded), s.proxies)
 	if !ok {
 		a = netip.Addr{}
 	}
 	c.Locals(localClient, a)
 	return a, ok
+}
+
+// joinHeader joins the header's lines as one comma-separated list.
+func joinHeader(c *fiber.Ctx, name string) string {
+	var vs []string
+	for _, v := range c.Request().Header.PeekAll(name) {
+		vs = append(vs, string(v))
+	}
+	return strings.Join(vs, ",")
 }

@@ -14,7 +14,9 @@ import (
 
 // Module serves the auth API. It expects in the graph: Options, ListenAddr,
 // *core.Auth, core.RateLimiter, core.Clock and, optionally, ReadinessFunc
-// (absent = always ready). It provides the *fiber.App and a lifecycle hook:
+// (absent = always ready; called at most once a second, see sharedReadiness).
+// It provides the *fiber.App (invalid Options fail the graph) and a
+// lifecycle hook:
 // OnStart binds ListenAddr synchronously (a busy port fails startup) and
 // serves in the background, shutting the fx app down with exit code 1 if
 // serving fails later; OnStop first makes /api/ready answer 503, then drains
@@ -42,15 +44,20 @@ type appParams struct {
 	Drain   *drain
 }
 
-func provideApp(p appParams) *fiber.App {
+func provideApp(p appParams) (*fiber.App, error) {
+	var deps *sharedReadiness
+	if p.Ready != nil {
+		deps = newSharedReadiness(p.Ready, p.Clock)
+	}
+	// Draining is answered at once; only the dependency check is shared.
 	ready := func(ctx context.Context) error {
 		if p.Drain.on.Load() {
 			return errDraining
 		}
-		if p.Ready == nil {
+		if deps == nil {
 			return nil
 		}
-		return p.Ready(ctx)
+		return deps.ready(ctx)
 	}
 	return NewApp(p.Options, p.Auth, p.Limiter, ready, p.Clock)
 }

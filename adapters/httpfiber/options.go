@@ -27,14 +27,18 @@ type Options struct {
 	// be redirected to; better-auth's patterns ("https://*.example.com",
 	// "*.example.com", "myapp://") are supported.
 	TrustedOrigins []string
-	// RateLimitEnabled turns on better-auth's per-IP, per-path limits.
+	// RateLimitEnabled turns on better-auth's per-IP, per-route limits.
 	RateLimitEnabled bool
 	// TrustedProxies (IPs or CIDRs) may supply the client address in
-	// X-Forwarded-For. Requests from anyone else are keyed by their socket
-	// address.
+	// X-Forwarded-For or RFC 7239 Forwarded. Requests from anyone else are
+	// keyed by their socket address.
 	TrustedProxies []string
 	// BodyLimit caps request bodies in bytes (413 above), default 64 KiB.
 	BodyLimit int
+	// MaxConns caps the connections served at once, default 4096; past it a
+	// new connection gets 503 and is closed. Each costs its 8 KiB read buffer
+	// and more, so the cap bounds what idle or slow clients can hold.
+	MaxConns int
 	// ReadTimeout, WriteTimeout and IdleTimeout default to 10 s, 15 s and 60 s.
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// RequestTimeout bounds the context handed to the auth engine for each
@@ -69,6 +73,7 @@ const (
 	defaultIdleTimeout    = 60 * time.Second
 	defaultRequestTimeout = 10 * time.Second
 	readBufferSize        = 8 << 10
+	defaultMaxConns       = 4096
 )
 
 // Validate reports every configuration problem at once, so that a bad
@@ -93,6 +98,9 @@ func (o Options) Validate() error {
 	if o.BodyLimit < 0 {
 		errs = append(errs, errors.New("httpfiber: BodyLimit must not be negative"))
 	}
+	if o.MaxConns < 0 {
+		errs = append(errs, errors.New("httpfiber: MaxConns must not be negative"))
+	}
 	if o.CookieCacheMaxAge != 0 && (o.CookieCacheMaxAge < time.Second || o.CookieCacheMaxAge%time.Second != 0 ||
 		o.CookieCacheMaxAge > maxCookieMaxAge*time.Second) {
 		errs = append(errs, fmt.Errorf("httpfiber: CookieCacheMaxAge %v must be whole seconds between 1s and 400 days", o.CookieCacheMaxAge))
@@ -107,6 +115,9 @@ func (o Options) withDefaults() Options {
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
 	if o.BodyLimit == 0 {
 		o.BodyLimit = defaultBodyLimit
+	}
+	if o.MaxConns == 0 {
+		o.MaxConns = defaultMaxConns
 	}
 	if o.ReadTimeout == 0 {
 		o.ReadTimeout = defaultReadTimeout

@@ -1,6 +1,8 @@
 package httpfiber
 
 import (
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -74,8 +76,12 @@ func (s *server) routes(app *fiber.App) {
 }
 
 // add registers exactly one method (Fiber's Get would add HEAD too, which
-// better-auth answers with 404) and records the route pattern for the logs.
+// better-auth answers with 404) and records the route pattern for the logs
+// and the rate limiter.
 func (s *server) add(app *fiber.App, method, path string, h fiber.Handler) {
+	if rel, ok := strings.CutPrefix(path, s.o.BasePath); ok && strings.HasPrefix(rel, "/") {
+		s.rateRoutes.add(strings.ToLower(rel))
+	}
 	app.Add(method, path, func(c *fiber.Ctx) error {
 		c.Locals(localRoute, path)
 		return h(c)

@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authd/authd/adapters/crypto"
+	"github.com/authd/authd/adapters/emailtoken"
 	"github.com/authd/authd/core"
 )
 
@@ -310,7 +310,7 @@ func TestBattery18_ForgedVerificationTokens(t *testing.T) {
 	longer := regexp.MustCompile(`"exp":\d+`).ReplaceAllString(payload, `"exp":4102444800`)
 	enc := base64.RawURLEncoding.EncodeToString
 
-	signer, err := crypto.NewJWTSigner([]byte(testSecret))
+	signer, err := emailtoken.NewJWTSigner([]byte(testSecret))
 	if err != nil {
 		t.Fatal(err)
 	}

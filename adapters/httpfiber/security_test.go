@@ -1,17 +1,23 @@
 package httpfiber
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/authd/authd/core"
 )
 
 // Security battery E22: cookie-bearing mutations need a trusted Origin or
@@ -319,6 +325,27 @@ func TestRateLimit_TrustedProxy(t *testing.T) {
 	if s := send("not-an-ip"); s != 429 {
 		t.Fatalf("no client address means no limit: %d", s)
 	}
+	// A proxy that appends the client's port: the client keeps its own
+	// bucket (not the shared fail-closed one), whatever its port.
+	for i := 0; i < 3; i++ {
+		if s := send("203.0.113.5:" + strconv.Itoa(4000+i)); s != 400 {
+			t.Fatalf("request %d with a port: %d", i, s)
+		}
+	}
+	if s := send("203.0.113.5"); s != 429 {
+		t.Fatalf("the client behind a port-appending proxy was not limited: %d", s)
+	}
+	forwarded := func(v string) int {
+		return h.do("POST", "/api/auth/sign-in/email", `{}`, "Forwarded", v).status
+	}
+	for i := 0; i < 3; i++ {
+		if s := forwarded(`for="[2001:db8:1::5]:` + strconv.Itoa(4000+i) + `"`); s != 400 {
+			t.Fatalf("Forwarded request %d: %d", i, s)
+		}
+	}
+	if s := send("[2001:db8:1::6]:80"); s != 429 {
+		t.Fatalf("the /64 behind Forwarded was not limited: %d", s)
+	}
 }
 
 func TestPanicIsContained(t *testing.T) {
@@ -492,5 +519,53 @@ func TestMailCooldown(t *testing.T) {
 	wantBody(t, h.post("/request-password-reset", `{"email":"alice@example.com"}`), 200, ok)
 	if n := len(h.outbox.Mails()); n != 2 {
 		t.Fatalf("%d mails a minute after the first, want 2", n)
+	}
+}
+
+// keyRecorder notes every key the app hands its limiter.
+type keyRecorder struct {
+	core.RateLimiter
+	mu   sync.Mutex
+	keys map[string]int
+}
+
+func (k *keyRecorder) Consume(ctx context.Context, key string, window time.Duration, max int, now time.Time) (core.RateDecision, error) {
+	k.mu.Lock()
+	k.keys[key]++
+	k.mu.Unlock()
+	return k.RateLimiter.Consume(ctx, key, window, max, now)
+}
+
+// Keyed by raw path, each distinct path was a counter (a rate_limit row) of
+// its own, holding the path and any token in it.
+func TestRateLimit_KeysByRoute(t *testing.T) {
+	rec := &keyRecorder{keys: map[string]int{}}
+	h := newHarness(t, harnessConfig{
+		opts:        func(o *Options) { o.RateLimitEnabled = true },
+		wrapLimiter: func(l core.RateLimiter) core.RateLimiter { rec.RateLimiter = l; return rec },
+	})
+	const secret = "Secret-Reset-Token-0123456789"
+	for i := range 500 {
+		h.do("GET", fmt.Sprintf("/api/auth/no-such-route-%d-%s", i, strings.Repeat("x", 1000)), "")
+		h.do("GET", fmt.Sprintf("/elsewhere/%d", i), "")
+	}
+	for i := range 3 {
+		h.get(fmt.Sprintf("/reset-password/%s-%d?callbackURL=/done", secret, i))
+	}
+	h.post("/sign-in/email", `{"email":"a@example.com","password":"wrong-password"}`)
+	rec.mu.Lock()
+	keys := maps.Clone(rec.keys)
+	rec.mu.Unlock()
+	want := map[string]int{
+		"0.0.0.0|" + unmatchedRoute:      1000,
+		"0.0.0.0|/reset-password/:token": 3,
+		"0.0.0.0|/sign-in/email":         1,
+	}
+	if !maps.Equal(keys, want) {
+		t.Fatalf("limiter keys %v, want %v", keys, want)
+	}
+	// The unmatched paths share one default budget.
+	if r := h.do("GET", "/api/auth/yet-another-path", ""); r.status != 429 {
+		t.Fatalf("a new unknown path after 1000 others: %d, want 429", r.status)
 	}
 }

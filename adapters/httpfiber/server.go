@@ -1,6 +1,7 @@
 package httpfiber
 
 import (
+	"errors"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -22,6 +23,8 @@ type server struct {
 	cookies cookieCodec
 	devices cookieCodec // signs the device cookie (device.go)
 	proxies []netip.Prefix
+	// rateRoutes are filled in as routes are added, before serving.
+	rateRoutes rateRoutes
 	// baseOrigin is the origin of BaseURL, trusted for "Origin: null" from a
 	// same-origin context.
 	baseOrigin string
@@ -29,10 +32,16 @@ type server struct {
 
 // NewApp builds the Fiber app serving better-auth's email/password routes
 // under o.BasePath, plus GET /api/health (liveness) and GET /api/ready
-// (ready's verdict). limiter is used only when o.RateLimitEnabled; ready may
-// be nil (always ready). Invalid entries in o are dropped with an error
-// logged; call o.Validate first to fail fast instead.
-func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready ReadinessFunc, clock core.Clock) *fiber.App {
+// (ready's verdict). limiter is used only when o.RateLimitEnabled, and must
+// then be given; ready may be nil (always ready). Invalid options are an
+// error (o.Validate's).
+func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready ReadinessFunc, clock core.Clock) (*fiber.App, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if o.RateLimitEnabled && limiter == nil {
+		return nil, errors.New("httpfiber: rate limiting is enabled but no limiter was given")
+	}
 	o = o.withDefaults()
 	s := &server{
 		o:       o,
@@ -48,16 +57,9 @@ func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready Readines
 	s.baseOrigin, _ = httpOrigin(o.BaseURL)
 	var fiberProxies []string
 	for _, p := range o.TrustedProxies {
-		pfx, err := parsePrefix(p)
-		if err != nil {
-			o.Logger.Error("httpfiber: ignoring invalid trusted proxy", "value", p, "error", err.Error())
-			continue
-		}
+		pfx, _ := parsePrefix(p) // Validate checked it
 		s.proxies = append(s.proxies, pfx)
 		fiberProxies = append(fiberProxies, pfx.String())
-	}
-	if err := o.Validate(); err != nil {
-		o.Logger.Error("httpfiber: invalid options", "error", err.Error())
 	}
 
 	app := fiber.New(fiber.Config{
@@ -66,6 +68,7 @@ func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready Readines
 		ReadTimeout:               o.ReadTimeout,
 		WriteTimeout:              o.WriteTimeout,
 		IdleTimeout:               o.IdleTimeout,
+		Concurrency:               o.MaxConns,
 		ReadBufferSize:            readBufferSize,
 		StrictRouting:             true,
 		CaseSensitive:             true,
@@ -77,12 +80,8 @@ func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready Readines
 	app.Use(s.edge)
 	app.Use(s.cors)
 	if o.RateLimitEnabled {
-		if limiter == nil {
-			o.Logger.Error("httpfiber: rate limiting is enabled but no limiter was given; requests are not limited")
-		} else {
-			app.Use(s.rateLimit)
-		}
+		app.Use(s.rateLimit)
 	}
 	s.routes(app)
-	return app
+	return app, nil
 }

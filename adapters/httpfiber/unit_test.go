@@ -282,11 +282,64 @@ func TestClientIP(t *testing.T) {
 		{"127.0.0.1", "10.0.0.2", ""},              // only proxies
 		{"127.0.0.1", "198.51.100.7, garbage", ""}, // garbage right of the client
 		{"127.0.0.1", "fe80::1%eth0", ""},
+		// Proxies that append the client's port.
+		{"127.0.0.1", "203.0.113.5:4711", "203.0.113.5"},
+		{"127.0.0.1", "[2001:db8::5]:4711", "2001:db8::5"},
+		{"127.0.0.1", "[2001:db8::5]", "2001:db8::5"},
+		{"127.0.0.1", "spoof, 203.0.113.5:4711, 10.0.0.2:80", "203.0.113.5"},
+		{"127.0.0.1", "[::ffff:192.0.2.1]:1", "192.0.2.1"},
+		{"127.0.0.1", "203.0.113.5:", ""},
+		{"127.0.0.1", "203.0.113.5:99999", ""},
+		{"127.0.0.1", "203.0.113.5:0", ""},
+		{"127.0.0.1", "[2001:db8::5]x", ""},
+		{"127.0.0.1", "[2001:db8::5", ""},
+		{"127.0.0.1", "[fe80::1%eth0]:80", ""},
 	} {
-		got, ok := clientIP(ip(tc.remote), tc.xff, trusted)
+		got, ok := clientIP(ip(tc.remote), tc.xff, "", trusted)
 		if (tc.want == "" && ok) || (tc.want != "" && (!ok || got.String() != tc.want)) {
 			t.Errorf("clientIP(%s, %q) = %v %v, want %q", tc.remote, tc.xff, got, ok, tc.want)
 		}
+	}
+}
+
+// RFC 7239 Forwarded, alone and together with X-Forwarded-For.
+func TestClientIP_Forwarded(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.0.0.0/8")}
+	for _, tc := range []struct {
+		fwd, xff string
+		want     string // "" = fail closed
+	}{
+		{"for=203.0.113.5", "", "203.0.113.5"},
+		{"For=203.0.113.5;proto=https;by=10.0.0.1", "", "203.0.113.5"},
+		{`for="[2001:db8::5]:4711"`, "", "2001:db8::5"},
+		{`for="[2001:db8::5]"`, "", "2001:db8::5"},
+		{`for="203.0.113.5:4711"`, "", "203.0.113.5"},
+		{`for="203.0.113.5:_port1"`, "", "203.0.113.5"},
+		{"for=198.51.100.1, for=203.0.113.5, for=10.0.0.2", "", "203.0.113.5"},
+		{"for=198.51.100.1,for=203.0.113.5", "", "203.0.113.5"},
+		{`proto=https;host="a,b;c", for=203.0.113.5`, "", "203.0.113.5"},
+		{`for="\[2001:db8::5\]:1"`, "", "2001:db8::5"},
+		// Unknown and obfuscated nodes are never skipped: left of them is
+		// the client's own text.
+		{"for=198.51.100.1, for=unknown", "", ""},
+		{"for=198.51.100.1, for=_hidden", "", ""},
+		{"for=198.51.100.1, proto=https", "", ""},
+		{"for=10.0.0.2", "", ""},
+		{`for="2001:db8::5]"`, "", ""},
+		{"for=garbage", "", ""},
+		// Both headers: they must agree.
+		{"for=203.0.113.5", "203.0.113.5:1234", "203.0.113.5"},
+		{"for=198.51.100.9", "203.0.113.5", ""},
+		{"for=unknown", "203.0.113.5", ""},
+	} {
+		got, ok := clientIP(netip.MustParseAddr("127.0.0.1"), tc.xff, tc.fwd, trusted)
+		if (tc.want == "" && ok) || (tc.want != "" && (!ok || got.String() != tc.want)) {
+			t.Errorf("clientIP(Forwarded %q, X-Forwarded-For %q) = %v %v, want %q", tc.fwd, tc.xff, got, ok, tc.want)
+		}
+	}
+	// From an untrusted socket neither header counts.
+	if got, ok := clientIP(netip.MustParseAddr("198.51.100.1"), "", "for=203.0.113.5", trusted); !ok || got.String() != "198.51.100.1" {
+		t.Errorf("untrusted socket: %v %v", got, ok)
 	}
 }
 

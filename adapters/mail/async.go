@@ -118,7 +118,7 @@ func (a *Async) deliver(m core.Mail) {
 	start := time.Now()
 	if err := a.inner.Send(ctx, m); err != nil {
 		a.log.Error("mail delivery failed", "domain", domain(m.To), "subject", m.Subject,
-			"elapsed", time.Since(start), "err", redact(err.Error(), m.To))
+			"elapsed", time.Since(start), "err", redact(err.Error()))
 	}
 }
 
@@ -129,11 +129,13 @@ func domain(addr string) string {
 	return "?"
 }
 
-// redact removes the recipient's address from a server's error text (SMTP
-// rejections usually quote it), so logs hold the domain only.
-func redact(text, addr string) string {
-	if addr == "" {
-		return text
-	}
-	return regexp.MustCompile(`(?i)`+regexp.QuoteMeta(addr)).ReplaceAllString(text, "<recipient>@"+domain(addr))
+// address matches a mail address's local part and domain, as servers quote
+// them in rejections ("550 5.1.1 <bob@example.com>: ...").
+var address = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)`)
+
+// redact removes every mail address's local part from a server's error
+// text (SMTP rejections usually quote the recipient, and a relay may quote
+// others), so logs hold domains only.
+func redact(text string) string {
+	return address.ReplaceAllString(text, "<recipient>@$1")
 }

@@ -93,7 +93,7 @@ func TestAsyncSendDoesNotWaitForSlowMailerAndCloseDrains(t *testing.T) {
 func TestAsyncLogsFailuresWithoutSecrets(t *testing.T) {
 	assertNoGoroutineLeak(t)
 	inner := mail.NewOutbox()
-	inner.FailWith(errors.New("550 5.1.1 <Bob.Smith@Example.com>: Recipient address rejected"))
+	inner.FailWith(errors.New("550 5.1.1 <Bob.Smith@Example.com>: Recipient address rejected; alias of carol.jones@example.org"))
 	log, buf := newLog()
 	a := mail.NewAsync(inner, 1, 10, time.Second, log)
 	m := testMail("bob.smith@example.com")
@@ -108,7 +108,7 @@ func TestAsyncLogsFailuresWithoutSecrets(t *testing.T) {
 		!strings.Contains(out, "Recipient address rejected") {
 		t.Fatalf("failure not logged usefully:\n%s", out)
 	}
-	for _, secret := range []string{"bob.smith", "Bob.Smith", "token=", "eyJ", "verify-email"} {
+	for _, secret := range []string{"bob.smith", "Bob.Smith", "carol.jones", "token=", "eyJ", "verify-email"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("log contains %q:\n%s", secret, out)
 		}

@@ -5,8 +5,10 @@ package mail
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	netmail "net/mail"
 	"strings"
 	"time"
@@ -22,13 +24,32 @@ const (
 	defaultSMTPTimeout = 10 * time.Second
 )
 
+// TLSMode is how the connection to the mail server is protected.
+type TLSMode string
+
+const (
+	// TLSStartTLS requires STARTTLS: a server that does not offer it gets
+	// nothing, not a mail in clear text (never opportunistic, which an
+	// attacker on the path defeats by striking STARTTLS from the reply).
+	TLSStartTLS TLSMode = "starttls"
+	// TLSImplicit speaks TLS from the first byte (SMTPS, port 465).
+	TLSImplicit TLSMode = "tls"
+	// TLSNone sends in clear text, for a relay on the same host.
+	TLSNone TLSMode = "none"
+)
+
 // SMTPConfig says where and how to submit mail.
 type SMTPConfig struct {
 	Host string
-	// Port defaults to 587. Port 465 means implicit TLS (SMTPS); any other
-	// port upgrades with STARTTLS when the server offers it.
+	// Port defaults to 465 with TLSImplicit, else 587.
 	Port int
-	// Username enables SMTP AUTH; without it no AUTH is attempted.
+	// TLS defaults to TLSStartTLS.
+	TLS TLSMode
+	// TLSConfig replaces the client's TLS settings (tests trust their sink's
+	// certificate with it); nil verifies Host against the system roots.
+	TLSConfig *tls.Config
+	// Username enables SMTP AUTH; without it no AUTH is attempted. With
+	// TLSNone it is refused unless Host is a loopback address.
 	Username, Password string
 	// From is the sender, e.g. "Example <no-reply@example.com>".
 	From string
@@ -52,24 +73,40 @@ func NewSMTPMailer(cfg SMTPConfig) (*SMTPMailer, error) {
 	if _, err := netmail.ParseAddress(cfg.From); err != nil {
 		return nil, fmt.Errorf("smtp: invalid from address %q: %w", cfg.From, err)
 	}
+	if cfg.TLS == "" {
+		cfg.TLS = TLSStartTLS
+	}
 	if cfg.Port == 0 {
 		cfg.Port = defaultSMTPPort
+		if cfg.TLS == TLSImplicit {
+			cfg.Port = implicitTLSPort
+		}
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = defaultSMTPTimeout
 	}
-	opts := []gomail.Option{
-		gomail.WithPort(cfg.Port),
-		// Opportunistic so a loopback relay or test sink without TLS works,
-		// while real relays still get STARTTLS.
-		gomail.WithTLSPolicy(gomail.TLSOpportunistic),
-	}
-	if cfg.Port == implicitTLSPort {
+	opts := []gomail.Option{gomail.WithPort(cfg.Port)}
+	switch cfg.TLS {
+	case TLSStartTLS:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	case TLSImplicit:
 		opts = append(opts, gomail.WithSSL())
+	case TLSNone:
+		// CRAM-MD5 and NTLM, which go-mail would pick over clear text, are
+		// broken hashes of the password: only a relay on this host may see them.
+		if cfg.Username != "" && !isLoopback(cfg.Host) {
+			return nil, errors.New("smtp: credentials need TLS towards a host that is not loopback")
+		}
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	default:
+		return nil, fmt.Errorf("smtp: TLS mode must be starttls, tls or none (got %q)", cfg.TLS)
+	}
+	if cfg.TLSConfig != nil {
+		opts = append(opts, gomail.WithTLSConfig(cfg.TLSConfig))
 	}
 	if cfg.Username != "" {
-		// Auto-discovery never offers PLAIN or LOGIN over an unencrypted
-		// connection, so the password is not sent in clear text.
+		// Auto-discovery picks the strongest mechanism the server offers and
+		// never PLAIN or LOGIN over an unencrypted connection.
 		opts = append(opts,
 			gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
 			gomail.WithUsername(cfg.Username),
@@ -79,6 +116,16 @@ func NewSMTPMailer(cfg SMTPConfig) (*SMTPMailer, error) {
 		return nil, fmt.Errorf("smtp: %w", err)
 	}
 	return &SMTPMailer{cfg: cfg, opts: opts}, nil
+}
+
+// isLoopback reports whether host is "localhost" or a loopback IP literal,
+// the only hosts whose traffic never crosses a network.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }
 
 // Send delivers m as a text/plain message whose decoded body is m.Text. It

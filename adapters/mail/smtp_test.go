@@ -30,7 +30,11 @@ func testMail(to string) core.Mail {
 
 func newSMTPMailer(t *testing.T, s *smtptest.Server, tweak func(*mail.SMTPConfig)) *mail.SMTPMailer {
 	t.Helper()
-	cfg := mail.SMTPConfig{Host: s.Host(), Port: s.Port(), From: "Authd <no-reply@authd.test>", Timeout: 5 * time.Second}
+	cfg := mail.SMTPConfig{Host: s.Host(), Port: s.Port(), TLS: mail.TLSNone, TLSConfig: s.ClientTLS(),
+		From: "Authd <no-reply@authd.test>", Timeout: 5 * time.Second}
+	if s.ClientTLS() != nil {
+		cfg.TLS = mail.TLSStartTLS
+	}
 	if tweak != nil {
 		tweak(&cfg)
 	}
@@ -75,7 +79,7 @@ func TestSMTPMailerDeliversExactText(t *testing.T) {
 }
 
 func TestSMTPMailerAuthenticatesOnlyWhenConfigured(t *testing.T) {
-	sink := smtptest.NewServer(t, smtptest.WithAuth("mailer", "s3cret"))
+	sink := smtptest.NewServer(t, smtptest.WithAuth("mailer", "s3cret"), smtptest.WithSTARTTLS())
 	ctx := context.Background()
 
 	good := newSMTPMailer(t, sink, func(c *mail.SMTPConfig) { c.Username, c.Password = "mailer", "s3cret" })
@@ -92,6 +96,60 @@ func TestSMTPMailerAuthenticatesOnlyWhenConfigured(t *testing.T) {
 	}
 	if msgs := sink.Messages(); len(msgs) != 1 || msgs[0].To[0] != "a@example.com" {
 		t.Fatalf("delivered %+v, want only the authenticated mail", msgs)
+	}
+}
+
+// STARTTLS is required, not opportunistic: against a server that does not
+// offer it (or an attacker who struck it from the reply) nothing is sent,
+// neither the mail nor the credentials.
+func TestSMTPMailerRequiresSTARTTLS(t *testing.T) {
+	sink := smtptest.NewServer(t)
+	for name, tweak := range map[string]func(*mail.SMTPConfig){
+		"default mode": func(c *mail.SMTPConfig) { c.TLS = "" },
+		"starttls":     func(c *mail.SMTPConfig) { c.TLS = mail.TLSStartTLS },
+	} {
+		if err := newSMTPMailer(t, sink, tweak).Send(context.Background(), testMail("a@example.com")); err == nil {
+			t.Errorf("%s: delivered without STARTTLS", name)
+		}
+	}
+	if msgs := sink.Messages(); len(msgs) != 0 {
+		t.Fatalf("%d messages sent in clear text", len(msgs))
+	}
+}
+
+func TestSMTPMailerDeliversOverTLS(t *testing.T) {
+	for name, c := range map[string]struct {
+		opt  smtptest.Option
+		mode mail.TLSMode
+	}{
+		"starttls": {smtptest.WithSTARTTLS(), mail.TLSStartTLS},
+		"implicit": {smtptest.WithImplicitTLS(), mail.TLSImplicit},
+	} {
+		t.Run(name, func(t *testing.T) {
+			sink := smtptest.NewServer(t, c.opt, smtptest.WithAuth("mailer", "s3cret"))
+			mailer := newSMTPMailer(t, sink, func(cfg *mail.SMTPConfig) {
+				cfg.TLS, cfg.Username, cfg.Password = c.mode, "mailer", "s3cret"
+			})
+			if err := mailer.Send(context.Background(), testMail("a@example.com")); err != nil {
+				t.Fatal(err)
+			}
+			if msgs := sink.Messages(); len(msgs) != 1 || !msgs[0].TLS || msgs[0].Text != testMail("").Text {
+				t.Fatalf("delivered %+v, want one message over TLS", msgs)
+			}
+		})
+	}
+}
+
+// The sink's certificate is not in the system roots: without the test's
+// TLSConfig the mailer must refuse it rather than send to an impostor.
+func TestSMTPMailerVerifiesTheCertificate(t *testing.T) {
+	sink := smtptest.NewServer(t, smtptest.WithSTARTTLS())
+	mailer := newSMTPMailer(t, sink, func(c *mail.SMTPConfig) { c.TLSConfig = nil })
+	if err := mailer.Send(context.Background(), testMail("a@example.com")); err == nil {
+		t.Fatal("delivered to a server with an untrusted certificate")
+	}
+	if n := len(sink.Messages()); n != 0 {
+		t.Fatalf("%d messages stored", n)
 	}
 }
 
@@ -162,10 +220,17 @@ func TestNewSMTPMailerValidatesConfig(t *testing.T) {
 		"no from":  {Host: "127.0.0.1"},
 		"bad from": {Host: "127.0.0.1", From: "not an address"},
 		"bad port": {Host: "127.0.0.1", From: "a@example.com", Port: 70000},
+		"bad mode": {Host: "127.0.0.1", From: "a@example.com", TLS: "opportunistic"},
+		// CRAM-MD5 or NTLM over clear text hands a crackable hash to the network.
+		"credentials in clear": {Host: "mail.example.com", From: "a@example.com", TLS: mail.TLSNone, Username: "u", Password: "p"},
 	} {
 		if _, err := mail.NewSMTPMailer(cfg); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+	loopback := mail.SMTPConfig{Host: "127.0.0.1", From: "a@example.com", TLS: mail.TLSNone, Username: "u", Password: "p"}
+	if _, err := mail.NewSMTPMailer(loopback); err != nil {
+		t.Errorf("credentials in clear to a loopback relay: %v", err)
 	}
 }
 

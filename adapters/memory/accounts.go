@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/authd/authd/core"
 )
@@ -88,7 +89,24 @@ func (r *AccountRepository) Update(ctx context.Context, a core.Account) error {
 		if _, ok := t.users[rec.UserID]; !ok {
 			return core.ErrUserNotFound
 		}
+		rec.Password = t.accounts[rec.ID].Password
 		t.accounts[rec.ID] = rec
+		return nil
+	})
+}
+
+func (r *AccountRepository) SetPassword(ctx context.Context, id, expected, hash string, now time.Time) error {
+	hash = strings.Clone(hash)
+	return r.s.do(ctx, func(t *tables) error {
+		rec, ok := t.accounts[id]
+		if !ok {
+			return core.ErrAccountNotFound
+		}
+		if rec.Password == nil && expected != "" || rec.Password != nil && *rec.Password != expected {
+			return core.ErrPasswordChanged
+		}
+		rec.Password, rec.UpdatedAt = &hash, now
+		t.accounts[id] = rec
 		return nil
 	})
 }

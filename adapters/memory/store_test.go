@@ -3,8 +3,12 @@ package memory
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/authd/authd/core"
@@ -173,4 +177,78 @@ func TestRateLimiterForgetsIdleKeys(t *testing.T) {
 	if d, _ := l.Consume(ctx, "b", 10*time.Second, 3, later); d.Allowed {
 		t.Fatal("4th request on a swept key allowed")
 	}
+}
+
+// Without a cap, every key ever counted within its window stays: one client
+// with many addresses could fill the heap.
+func TestRateLimiterCapsItsCounters(t *testing.T) {
+	ctx, l := t.Context(), newRateLimiter(100)
+	consume := func(key string) core.RateDecision {
+		d, err := l.Consume(ctx, key, time.Hour, 3, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	for range 3 {
+		consume("hot")
+	}
+	for i := range 10_000 {
+		consume(fmt.Sprintf("198.51.100.%d|/sign-in/email|%d", i%256, i))
+		if i%50 == 0 && consume("hot").Allowed {
+			t.Fatalf("the key in use was evicted after %d others", i)
+		}
+	}
+	if len(l.entries) != 100 || l.recent.Len() != 100 {
+		t.Fatalf("%d counters (%d in the recency list), want the cap of 100", len(l.entries), l.recent.Len())
+	}
+	if _, ok := l.entries["198.51.100.0|/sign-in/email|0"]; ok {
+		t.Fatal("the least recently used counter was kept")
+	}
+}
+
+func TestRateLimiterBoundsKeys(t *testing.T) {
+	ctx, l := t.Context(), NewRateLimiter()
+	long := "203.0.113.1|/" + strings.Repeat("é", 4000)
+	for range 3 {
+		if _, err := l.Consume(ctx, long, time.Minute, 3, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k := range l.entries {
+		if len(k) > core.MaxRateKeyLen || !utf8.ValidString(k) {
+			t.Fatalf("stored key of %d bytes (valid UTF-8: %v), want at most %d", len(k), utf8.ValidString(k), core.MaxRateKeyLen)
+		}
+	}
+	if d, _ := l.Peek(ctx, long, time.Minute, 3, t0); d.Allowed {
+		t.Fatal("Peek lost the long key's count")
+	}
+	if err := l.Reset(ctx, long); err != nil || len(l.entries) != 0 {
+		t.Fatalf("Reset of the long key: %v, %d counters left", err, len(l.entries))
+	}
+}
+
+// TestRateLimiterMemoryPerCounter backs DefaultRateCounters' figure: a full
+// limiter of longest keys stays within 400 bytes a counter (about 300 is
+// typical; the map's growth steps make it vary with the count).
+func TestRateLimiterMemoryPerCounter(t *testing.T) {
+	const n = 20_000
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	l := newRateLimiter(n)
+	for i := range n {
+		key := fmt.Sprintf("%0*d", core.MaxRateKeyLen, i)
+		if _, err := l.Consume(t.Context(), key, time.Hour, 3, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := (after.HeapAlloc - before.HeapAlloc) / n
+	t.Logf("%d bytes per counter", per)
+	if per > 400 {
+		t.Fatalf("%d bytes per counter, documented as at most 400", per)
+	}
+	runtime.KeepAlive(l)
 }

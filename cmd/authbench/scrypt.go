@@ -10,7 +10,7 @@ import (
 	"golang.org/x/crypto/scrypt"
 )
 
-// better-auth 1.7.25's password hashing parameters (see adapters/crypto).
+// better-auth 1.7.25's password hashing parameters (see adapters/password).
 const (
 	scryptN, scryptR, scryptP, scryptKeyLen = 16384, 16, 1, 64
 )

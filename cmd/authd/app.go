@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"log/slog"
-	"runtime"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -13,20 +12,18 @@ import (
 
 	"github.com/authd/authd/adapters/bunpg"
 	"github.com/authd/authd/adapters/config"
-	"github.com/authd/authd/adapters/crypto"
+	"github.com/authd/authd/adapters/emailtoken"
 	"github.com/authd/authd/adapters/httpfiber"
 	"github.com/authd/authd/adapters/mail"
 	"github.com/authd/authd/adapters/memory"
+	"github.com/authd/authd/adapters/password"
 	"github.com/authd/authd/core"
 )
 
 // Start must cover the database ping (dial timeout); stop must cover the HTTP
-// drain (HTTP_SHUTDOWN_TIMEOUT) plus the mail queue, which fx's 15 s default
-// would cut short.
-const (
-	startTimeout   = 30 * time.Second
-	stopMailBudget = 15 * time.Second
-)
+// drain (HTTP_SHUTDOWN_TIMEOUT) plus the mail queue's last deliveries
+// (SMTP_SEND_TIMEOUT), which fx's 15 s default would cut short.
+const startTimeout = 30 * time.Second
 
 // storage selects the adapters behind the repository ports.
 type storage func(cfg config.Config) fx.Option
@@ -70,14 +67,15 @@ func appOptions(cfg config.Config, log *slog.Logger, store storage) fx.Option {
 	return fx.Options(
 		fx.WithLogger(func() fxevent.Logger { return quietFxLogger{&fxevent.SlogLogger{Logger: log}} }),
 		fx.StartTimeout(startTimeout),
-		fx.StopTimeout(cfg.HTTP.ShutdownTimeout+stopMailBudget),
+		fx.StopTimeout(cfg.HTTP.ShutdownTimeout+cfg.SMTP.SendTimeout),
 		fx.Supply(cfg, log, httpfiber.ListenAddr(cfg.HTTP.Addr)),
+		fx.Supply(passwordLimits(cfg), emailTokenConfig(cfg), mailConfig(cfg)),
 		store(cfg),
+		password.Module,
+		emailtoken.Module,
+		mail.Module,
 		fx.Provide(
 			policy,
-			newHasher,
-			newEmailTokens,
-			newMailer,
 			newAuth,
 			httpOptions,
 			func() core.Clock { return core.SystemClock{} },
@@ -103,41 +101,26 @@ func policy(cfg config.Config) core.Policy {
 	p.RevokeSessionsOnPasswordReset = cfg.Auth.RevokeSessionsOnPasswordReset
 	p.FailedSignInsPerNetwork = cfg.Auth.SignInFailuresPerNetwork
 	p.FailedSignInsPerAccount = cfg.Auth.SignInFailuresPerAccount
+	p.DeleteUserAtOnce = !cfg.Auth.DeleteUserConfirmByEmail
 	return p
 }
 
-// newHasher allows one scrypt per core (each takes a core and 32 MiB) and
-// queues a bounded number more, so a sign-in flood is answered 503 instead of
-// exhausting memory.
-func newHasher() *crypto.ScryptHasher {
-	n := runtime.GOMAXPROCS(0)
-	return crypto.NewScryptHasher(n, 64*n)
+func passwordLimits(cfg config.Config) password.Limits {
+	return password.Limits{Concurrent: cfg.Auth.PasswordHashConcurrency, Queue: cfg.Auth.PasswordHashQueue}
 }
 
-func newEmailTokens(cfg config.Config) (*crypto.JWTSigner, error) {
-	return crypto.NewJWTSigner([]byte(cfg.App.Secret.Reveal()))
+func emailTokenConfig(cfg config.Config) emailtoken.Config {
+	return emailtoken.Config{Secret: []byte(cfg.App.Secret.Reveal())}
 }
 
-// newMailer sends through SMTP when configured, else logs (development), and
-// always through a bounded asynchronous queue so that a slow or failing mail
-// server never holds up a request or reveals whether an account exists.
-func newMailer(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (core.Mailer, error) {
-	var inner core.Mailer
-	if cfg.SMTP.Host == "" {
-		inner = mail.NewLogMailer(log)
-	} else {
-		m, err := mail.NewSMTPMailer(mail.SMTPConfig{
-			Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
+func mailConfig(cfg config.Config) mail.Config {
+	return mail.Config{
+		SMTP: mail.SMTPConfig{
+			Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: mail.TLSMode(cfg.SMTP.TLS), Username: cfg.SMTP.Username,
 			Password: cfg.SMTP.Password.Reveal(), From: cfg.SMTP.From,
-		})
-		if err != nil {
-			return nil, err
-		}
-		inner = m
+		},
+		Workers: cfg.SMTP.Workers, QueueSize: cfg.SMTP.QueueSize, Timeout: cfg.SMTP.SendTimeout,
 	}
-	async := mail.NewAsync(inner, 4, 1024, 15*time.Second, log)
-	lc.Append(fx.StopHook(async.Close))
-	return async, nil
 }
 
 type authParams struct {
@@ -147,8 +130,8 @@ type authParams struct {
 	Accounts      core.AccountRepository
 	Verifications core.VerificationRepository
 	Tx            core.Transactor
-	Hasher        *crypto.ScryptHasher
-	EmailTokens   *crypto.JWTSigner
+	Hasher        *password.ScryptHasher
+	EmailTokens   *emailtoken.JWTSigner
 	Mailer        core.Mailer
 	Limiter       core.RateLimiter
 	Clock         core.Clock
@@ -177,6 +160,7 @@ func httpOptions(cfg config.Config, log *slog.Logger) httpfiber.Options {
 		ReadTimeout:        cfg.HTTP.ReadTimeout,
 		WriteTimeout:       cfg.HTTP.WriteTimeout,
 		IdleTimeout:        cfg.HTTP.IdleTimeout,
+		MaxConns:           cfg.HTTP.MaxConns,
 		Logger:             log,
 	}
 }

@@ -20,46 +20,60 @@ const (
 // logBuffer collects whole log records and writes them to out in batches.
 // A record is never split across two writes, so lines from this process
 // never interleave mid-line with anything else writing to out.
+//
+// Two locks: mu guards the pending lines only, so that a record can be
+// added while a batch is being written (a slow or blocked stderr must not
+// stall every request that logs); wmu keeps the batches in order.
 type logBuffer struct {
-	mu  sync.Mutex
+	wmu sync.Mutex // held while writing to out; taken before mu
 	out io.Writer
-	buf []byte
+
+	mu    sync.Mutex
+	buf   []byte
+	spare []byte // the other half of the double buffer, owned by wmu's holder
 }
 
 func newLogBuffer(out io.Writer) *logBuffer {
-	return &logBuffer{out: out, buf: make([]byte, 0, logBufferSize)}
+	return &logBuffer{out: out, buf: make([]byte, 0, logBufferSize), spare: make([]byte, 0, logBufferSize)}
 }
 
 // Write takes one record (slog's handlers write each record in one call).
 func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.buf)+len(p) > cap(b.buf) {
-		if err := b.flushLocked(); err != nil {
-			return 0, err
+	for {
+		b.mu.Lock()
+		if len(b.buf)+len(p) <= cap(b.buf) {
+			b.buf = append(b.buf, p...)
+			b.mu.Unlock()
+			return len(p), nil
 		}
-		if len(p) > cap(b.buf) {
+		empty := len(b.buf) == 0
+		b.mu.Unlock()
+		if empty {
+			// Larger than the whole buffer: it goes out on its own, in turn.
+			b.wmu.Lock()
+			defer b.wmu.Unlock()
 			return b.out.Write(p)
 		}
+		if err := b.Flush(); err != nil {
+			return 0, err
+		}
 	}
-	b.buf = append(b.buf, p...)
-	return len(p), nil
 }
 
+// Flush writes the pending lines. It drops them even when the write fails:
+// a broken stderr must not make the buffer grow or the same lines repeat.
 func (b *logBuffer) Flush() error {
+	b.wmu.Lock()
+	defer b.wmu.Unlock()
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.flushLocked()
-}
-
-// flushLocked drops the pending lines even when the write fails: a broken
-// stderr must not make the buffer grow or the same lines repeat.
-func (b *logBuffer) flushLocked() error {
-	if len(b.buf) == 0 {
-		return nil
+	batch := b.buf
+	b.buf = b.spare[:0]
+	b.mu.Unlock()
+	var err error
+	if len(batch) > 0 {
+		_, err = b.out.Write(batch)
 	}
-	_, err := b.out.Write(b.buf)
-	b.buf = b.buf[:0]
+	b.spare = batch[:0]
 	return err
 }
 

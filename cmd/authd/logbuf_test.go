@@ -94,3 +94,43 @@ func TestLogBufferKeepsRecordsWhole(t *testing.T) {
 		t.Fatalf("writes: %d, want the pending record then the oversized one", out.count())
 	}
 }
+
+// lockProbe is an output that, while being written to, checks whether a
+// record could be added to the buffer at that moment.
+type lockProbe struct {
+	b      *logBuffer
+	writes int
+	locked int // writes during which the buffer's lock was held
+}
+
+func (p *lockProbe) Write(q []byte) (int, error) {
+	p.writes++
+	if p.b.mu.TryLock() {
+		p.b.mu.Unlock()
+	} else {
+		p.locked++
+	}
+	return len(q), nil
+}
+
+// Writing a batch (an error's flush, the ticker's, an overflowing record)
+// must not hold the lock that every log call takes, or a slow stderr stalls
+// every request that logs.
+func TestLogBufferDoesNotHoldTheLockWhileWriting(t *testing.T) {
+	probe := &lockProbe{}
+	b := newLogBuffer(probe)
+	probe.b = b
+	log := slog.New(errorFlusher{slog.NewJSONHandler(b, nil), b})
+	log.Info("pending")
+	log.Error("flushes")
+	for range logBufferSize / 64 {
+		log.Info(strings.Repeat("x", 64)) // overflows the buffer at least once
+	}
+	log.Info(strings.Repeat("y", 2*logBufferSize)) // larger than the buffer
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if probe.writes < 3 || probe.locked != 0 {
+		t.Fatalf("%d of %d writes held the buffer lock", probe.locked, probe.writes)
+	}
+}

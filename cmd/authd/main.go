@@ -34,6 +34,9 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "authd: invalid configuration:\n%v\n", err)
 		return 2
 	}
+	for _, w := range cfg.Warnings() {
+		log.Warn("configuration", "warning", w)
+	}
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd = args[0]

@@ -1,6 +1,8 @@
 package porttest
 
 import (
+	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,8 +15,10 @@ func RunAccounts(t *testing.T, newAdapters func(t *testing.T) Adapters) {
 		{"CreateThenListRoundTrip", accountRoundTrip},
 		{"Credential", accountCredential},
 		{"CreateForMissingUser", accountForMissingUser},
-		{"UpdateWritesEveryField", accountUpdate},
+		{"UpdateWritesEveryFieldButThePassword", accountUpdate},
 		{"UpdateMissing", accountUpdateMissing},
+		{"SetPasswordComparesAndSets", accountSetPassword},
+		{"SetPasswordConcurrentWritersOneWins", accountSetPasswordConcurrent},
 	})
 }
 
@@ -101,14 +105,14 @@ func accountUpdate(t *testing.T, a Adapters) {
 	bare := bareAccount(u.ID(), at)
 	noErr(t, "Create", a.Accounts.Create(ctx, bare))
 
-	// NULL to set, then set to NULL again.
+	// NULL to set, then set to NULL again; the password is not Update's.
 	full := oauthAccount(u.ID(), at).Record()
 	full.ID, full.AccountID, full.ProviderID, full.UpdatedAt = bare.ID(), bare.AccountID(), bare.ProviderID(), at.Add(time.Hour)
-	filled := core.RehydrateAccount(full)
-	noErr(t, "Update filling every column", a.Accounts.Update(ctx, filled))
+	noErr(t, "Update filling every column", a.Accounts.Update(ctx, core.RehydrateAccount(full)))
+	full.Password = nil
 	got, err := a.Accounts.ListByUser(ctx, u.ID())
 	noErr(t, "ListByUser", err)
-	sameAccounts(t, "filled account", []core.Account{filled}, got)
+	sameAccounts(t, "filled account", []core.Account{core.RehydrateAccount(full)}, got)
 
 	cleared := bare.Record()
 	cleared.UpdatedAt = at.Add(2 * time.Hour)
@@ -117,13 +121,108 @@ func accountUpdate(t *testing.T, a Adapters) {
 	noErr(t, "ListByUser", err)
 	sameAccounts(t, "cleared account", []core.Account{core.RehydrateAccount(cleared)}, got)
 
-	// The password change path.
+	// Neither setting nor clearing a password goes through Update.
 	cred := newCredential(t, a, u.ID(), at.Add(time.Second))
-	cred.SetPasswordHash("salt:"+randID(), at.Add(3*time.Hour))
-	noErr(t, "Update password", a.Accounts.Update(ctx, cred))
-	gotCred, err := a.Accounts.Credential(ctx, u.ID())
+	for _, pw := range []*string{ptr("salt:" + randID()), nil} {
+		r := cred.Record()
+		r.Password, r.UpdatedAt = pw, at.Add(3*time.Hour)
+		noErr(t, "Update with another password", a.Accounts.Update(ctx, core.RehydrateAccount(r)))
+		gotCred, err := a.Accounts.Credential(ctx, u.ID())
+		noErr(t, "Credential", err)
+		r.Password = cred.Record().Password
+		sameAccount(t, "credential after Update", core.RehydrateAccount(r), gotCred)
+	}
+}
+
+func accountSetPassword(t *testing.T, a Adapters) {
+	ctx, at := t.Context(), now()
+	u := newUser(t, a, at)
+	cred := newCredential(t, a, u.ID(), at)
+	old, _ := cred.PasswordHash()
+	want := func(what string, hash string, updated time.Time) {
+		t.Helper()
+		got, err := a.Accounts.Credential(ctx, u.ID())
+		noErr(t, "Credential", err)
+		r := cred.Record()
+		r.Password, r.UpdatedAt = &hash, updated
+		sameAccount(t, what, core.RehydrateAccount(r), got)
+	}
+
+	for _, stale := range []string{"", "salt:" + randID()} {
+		wantErr(t, "SetPassword expecting another hash", a.Accounts.SetPassword(ctx, cred.ID(), stale, "salt:x", at.Add(time.Hour)),
+			core.ErrPasswordChanged)
+		want("credential after a lost SetPassword", old, at)
+	}
+	next := "salt:" + randID()
+	noErr(t, "SetPassword", a.Accounts.SetPassword(ctx, cred.ID(), old, next, at.Add(time.Hour)))
+	want("credential after SetPassword", next, at.Add(time.Hour))
+	wantErr(t, "SetPassword expecting the replaced hash", a.Accounts.SetPassword(ctx, cred.ID(), old, "salt:y", at.Add(2*time.Hour)),
+		core.ErrPasswordChanged)
+	want("credential after a stale SetPassword", next, at.Add(time.Hour))
+
+	// "" expects no password: NULL.
+	bare := bareAccount(u.ID(), at)
+	noErr(t, "Create bare", a.Accounts.Create(ctx, bare))
+	noErr(t, "SetPassword on an account without one", a.Accounts.SetPassword(ctx, bare.ID(), "", "salt:z", at.Add(time.Hour)))
+	wantErr(t, "SetPassword expecting none once set", a.Accounts.SetPassword(ctx, bare.ID(), "", "salt:w", at.Add(time.Hour)),
+		core.ErrPasswordChanged)
+
+	wantErr(t, "SetPassword of a missing account", a.Accounts.SetPassword(ctx, randID(), "", "salt:v", at), core.ErrAccountNotFound)
+}
+
+// accountSetPasswordConcurrent races writers that all checked the same hash,
+// each in its own transaction that holds on after the write: exactly one may
+// win, and the stored hash must be the winner's.
+func accountSetPasswordConcurrent(t *testing.T, a Adapters) {
+	ctx, at := t.Context(), now()
+	u := newUser(t, a, at)
+	cred := newCredential(t, a, u.ID(), at)
+	old, _ := cred.PasswordHash()
+	const writers = 8
+	var (
+		wg     sync.WaitGroup
+		start  = make(chan struct{})
+		errs   [writers]error
+		hashes [writers]string
+	)
+	for i := range writers {
+		hashes[i] = "salt:" + randID()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = a.Tx.WithinTx(ctx, func(ctx context.Context) error {
+				if err := a.Accounts.SetPassword(ctx, cred.ID(), old, hashes[i], at.Add(time.Hour)); err != nil {
+					return err
+				}
+				// Still holding the row: the others must wait and then see
+				// this hash, not the one they expected.
+				_, err := a.Accounts.ListByUser(ctx, u.ID())
+				return err
+			})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Fatalf("writers %d and %d both replaced hash %q", winner, i, old)
+		case err == nil:
+			winner = i
+		default:
+			wantErr(t, "losing SetPassword", err, core.ErrPasswordChanged)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no writer won")
+	}
+	got, err := a.Accounts.Credential(ctx, u.ID())
 	noErr(t, "Credential", err)
-	sameAccount(t, "credential with new password", cred, gotCred)
+	if h, _ := got.PasswordHash(); h != hashes[winner] {
+		t.Fatalf("stored hash %q, want the winner's %q", h, hashes[winner])
+	}
 }
 
 func accountUpdateMissing(t *testing.T, a Adapters) {

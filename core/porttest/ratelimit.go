@@ -2,6 +2,7 @@ package porttest
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ func RunRateLimiter(t *testing.T, newAdapters func(t *testing.T) Adapters) {
 		{"ResetInsideATransaction", rateResetInTx},
 		{"ResetPrefixForgetsThePrefixOnly", rateResetPrefix},
 		{"ResetPrefixInsideATransaction", rateResetPrefixInTx},
+		{"LongKeysStayDistinct", rateLongKeys},
 	})
 }
 
@@ -262,4 +264,19 @@ func rateResetPrefixInTx(t *testing.T, a Adapters) {
 		return a.RateLimiter.ResetPrefix(ctx, prefix)
 	}))
 	wantPeekAllowed(t, a, key, t0, "after a committed ResetPrefix")
+}
+
+// Keys are stored bounded (core.BoundedRateKey); two long keys that differ
+// only at the end must still count apart.
+func rateLongKeys(t *testing.T, a Adapters) {
+	at, head := now(), "198.51.100.1|/"+strings.Repeat("é", 3000)+randID()
+	exhausted, fresh := head+"a", head+"b"
+	for range rateMax {
+		wantAllowed(t, a, exhausted, at, "request within the limit")
+	}
+	wantDenied(t, a, exhausted, at, rateWindow, "request over the limit")
+	wantPeekDenied(t, a, exhausted, at, rateWindow, "peek over the limit")
+	wantAllowed(t, a, fresh, at, "request on a long key differing at the end")
+	noErr(t, "Reset", a.RateLimiter.Reset(t.Context(), exhausted))
+	wantAllowed(t, a, exhausted, at, "request after Reset")
 }

@@ -282,6 +282,7 @@ func authdEnv(c *pgCluster, name, addr string) env {
 		"DB_NAME":                  name,
 		"DB_USER":                  "postgres",
 		"DB_SSLMODE":               "disable",
+		"SMTP_TLS":                 "none", // the sinks are loopback
 	}
 }
 

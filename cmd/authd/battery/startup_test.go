@@ -1,12 +1,14 @@
 package battery
 
 import (
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/authd/authd/adapters/mail/smtptest"
 	"github.com/authd/authd/cmd/authd/authdtest"
 )
 
@@ -57,6 +59,45 @@ func TestStartupFailsClosed(t *testing.T) {
 		res := runAuthd(t, authdEnv(pg, db, l.Addr().String()), 40*time.Second, "serve")
 		expectFailure(t, res)
 	})
+}
+
+// TestProductionRefusesUnsafeSettings is issue 9 defect 4 on the binary:
+// production is what a deployment gets without APP_ENV, and it refuses to
+// start, naming the variable, on settings that would leak reset links or
+// credentials or trust every site.
+func TestProductionRefusesUnsafeSettings(t *testing.T) {
+	pg := sharedCluster(t)
+	db := pg.migratedDB(t)
+	sink := smtptest.NewServer(t)
+	prod := func() env {
+		addr := authdtest.FreeAddr(t)
+		return authdEnv(pg, db, addr).with("APP_ENV", "production", "AUTH_BASE_URL", "https://"+addr+"/api",
+			"AUTH_RATE_LIMIT_ENABLED", "true", "SMTP_HOST", sink.Host(), "SMTP_PORT", fmt.Sprint(sink.Port()))
+	}
+
+	// Loopback mail relay and database may go without TLS: nothing crosses
+	// a network. This control proves each refusal below has one cause.
+	t.Run("control", func(t *testing.T) {
+		if a := startAuthd(t, prod()); !a.alive() {
+			t.Fatal("authd did not stay up")
+		}
+	})
+	for _, c := range []struct {
+		name     string
+		env      env
+		mentions []string
+	}{
+		{"APP_ENV unset over http", authdEnv(pg, db, authdtest.FreeAddr(t)).without("APP_ENV"), []string{"AUTH_BASE_URL", "APP_ENV=development", "SMTP_HOST"}},
+		{"no SMTP_HOST", prod().without("SMTP_HOST"), []string{"SMTP_HOST"}},
+		{"SMTP in clear text", prod().with("SMTP_HOST", "smtp.example.com"), []string{"SMTP_TLS"}},
+		{"origin *.com", prod().with("AUTH_TRUSTED_ORIGINS", "*.com"), []string{"AUTH_TRUSTED_ORIGINS"}},
+		{"origin https://*", prod().with("AUTH_TRUSTED_ORIGINS", "https://*"), []string{"AUTH_TRUSTED_ORIGINS"}},
+		{"database in clear text", prod().with("DB_HOST", "db.example.com"), []string{"DB_SSLMODE"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			expectFailure(t, runAuthd(t, c.env, 40*time.Second, "serve"), c.mentions...)
+		})
+	}
 }
 
 func expectFailure(t *testing.T, res runResult, mentions ...string) {

@@ -18,8 +18,8 @@ import (
 
 	"github.com/authd/authd/adapters/bunpg"
 	"github.com/authd/authd/adapters/bunpg/bunpgtest"
-	"github.com/authd/authd/adapters/crypto"
 	"github.com/authd/authd/adapters/mail/smtptest"
+	"github.com/authd/authd/adapters/password"
 )
 
 func startMailSink(t testing.TB, dir string) string {
@@ -118,7 +118,7 @@ func dataCompatibility(t *testing.T, start func(t *testing.T, db bunpg.Config, m
 			t.Errorf("the library rejects the hash the server stored: %s", rows[srvEmail].Password)
 		}
 
-		hasher := crypto.NewScryptHasher(2, 8)
+		hasher := password.NewScryptHasher(2, 8)
 		ctx := context.Background()
 		if ok, err := hasher.Verify(ctx, rows[libEmail].Password, libPassword); !ok || err != nil {
 			t.Errorf("authd's hasher rejects the hash the library stored: %v, %v", ok, err)

@@ -223,9 +223,16 @@ func startServer(t testing.TB, name, addr, readyPath string, env []string, dir s
 // startReference serves the real better-auth (js/reference-server.mjs) on db.
 func startReference(t *testing.T, db bunpg.Config, mailDir string) *server {
 	t.Helper()
+	return startReferenceWith(t, db, mailDir)
+}
+
+// startReferenceWith is startReference with authd settings (KEY=VALUE) that
+// reference-auth.mjs maps onto better-auth's options.
+func startReferenceWith(t *testing.T, db bunpg.Config, mailDir string, extra ...string) *server {
+	t.Helper()
 	installJS(t)
 	addr := authdtest.FreeAddr(t)
-	env := nodeEnv(db, "HTTP_ADDR="+addr, "MAIL_DIR="+mailDir)
+	env := nodeEnv(db, append([]string{"HTTP_ADDR=" + addr, "MAIL_DIR=" + mailDir}, extra...)...)
 	return startServer(t, "reference better-auth", addr, "/api/auth/ok", env, jsDir(t), nodeTool(t, "node"), "reference-server.mjs")
 }
 
@@ -251,6 +258,7 @@ func startAuthd(t testing.TB, db bunpg.Config, smtpAddr string, extra ...string)
 		"DB_PASSWORD="+db.Password,
 		"SMTP_HOST="+smtpHost,
 		"SMTP_PORT="+smtpPort,
+		"SMTP_TLS=none", // the sink is loopback
 		"AUTH_RATE_LIMIT_ENABLED=false",
 		"AUTH_DELETE_USER_ENABLED=true",
 	)
@@ -262,7 +270,14 @@ func startAuthd(t testing.TB, db bunpg.Config, smtpAddr string, extra ...string)
 // failing case.
 func runClientSuite(t *testing.T, db bunpg.Config, origin, mailDir string) {
 	t.Helper()
-	env := nodeEnv(db, "AUTHD_URL="+origin, "MAIL_DIR="+mailDir)
+	runClientSuiteWith(t, db, origin, mailDir)
+}
+
+// runClientSuiteWith is runClientSuite with the server's settings (KEY=VALUE)
+// in the suite's environment, so that it knows what to expect.
+func runClientSuiteWith(t *testing.T, db bunpg.Config, origin, mailDir string, settings ...string) {
+	t.Helper()
+	env := nodeEnv(db, append([]string{"AUTHD_URL=" + origin, "MAIL_DIR=" + mailDir}, settings...)...)
 	err := runNode(t, env, "--test", "--test-reporter=spec", "client.test.mjs")
 	var exit *exec.ExitError
 	switch {

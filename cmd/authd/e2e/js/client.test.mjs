@@ -3,9 +3,10 @@
 // Env: AUTHD_URL (server origin, e.g. http://127.0.0.1:8100), MAIL_DIR.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Browser } from "./browser.mjs";
+import pg from "pg";
 import { Mailbox } from "./mail.mjs";
 
 const ORIGIN = new URL(process.env.AUTHD_URL ?? assert.fail("AUTHD_URL is not set")).origin;
@@ -13,6 +14,8 @@ const BASE = `${ORIGIN}/api/auth`;
 const mailbox = new Mailbox(process.env.MAIL_DIR);
 const PASSWORD = "correct horse battery";
 const WEEK_MS = 7 * 24 * 3600 * 1000;
+// The /delete-user mode both servers run in (see the "delete-user" group).
+const CONFIRM_BY_EMAIL = process.env.AUTH_DELETE_USER_CONFIRM_BY_EMAIL !== "false";
 
 const newEmail = (tag) => `${tag}-${randomBytes(6).toString("hex")}@example.com`;
 
@@ -43,6 +46,18 @@ async function signIn(email, password = PASSWORD, opts = {}) {
 
 async function session(browser) {
 	return ok(await browser.client.getSession(), "get-session");
+}
+
+// The server's database, from the PG* variables the Go harness sets, for the
+// few checks a client cannot make; opened on first use.
+let pool;
+after(() => pool?.end());
+
+/** Runs sql and returns the count of its first row (or of the rows it touched). */
+async function pgCount(sql, params) {
+	pool ??= new pg.Pool({ max: 2 });
+	const res = await pool.query(sql, params);
+	return res.rows.length ? Number(Object.values(res.rows[0])[0]) : res.rowCount;
 }
 
 function nearly(date, expectedMs, toleranceMs = 60_000) {
@@ -358,24 +373,84 @@ describe("mailed links", () => {
 		ok((await signIn(target)).res, "sign-in with the new address");
 		failed((await signIn(a.email)).res, 401, "INVALID_EMAIL_OR_PASSWORD");
 	});
+});
 
-	test("delete-user through the mailed confirmation link", async () => {
-		const a = await signUp("delete");
-		const b = (await signIn(a.email)).browser;
-		const { result, mail } = await mailbox.expect(a.email, () => a.browser.client.deleteUser({ callbackURL: "/goodbye" }));
-		assert.deepEqual(ok(result, "delete-user"), { success: true, message: "Verification email sent" });
-		assert.ok(await session(a.browser), "nothing is deleted before the confirmation");
-		const url = mailedLink(mail, "/delete-user/callback");
-		assert.match(url.searchParams.get("token"), /^[0-9a-z]{32}$/);
-		assert.equal(url.searchParams.get("callbackURL"), "/goodbye");
+// /delete-user has two modes (AUTH_DELETE_USER_CONFIRM_BY_EMAIL on authd,
+// sendDeleteAccountVerification on better-auth); the Go harness runs the
+// suite in each, on both servers.
+describe("delete-user", () => {
+	if (CONFIRM_BY_EMAIL) {
+		test("delete-user through the mailed confirmation link", async () => {
+			const a = await signUp("delete");
+			const b = (await signIn(a.email)).browser;
+			const { result, mail } = await mailbox.expect(a.email, () => a.browser.client.deleteUser({ callbackURL: "/goodbye" }));
+			assert.deepEqual(ok(result, "delete-user"), { success: true, message: "Verification email sent" });
+			assert.ok(await session(a.browser), "nothing is deleted before the confirmation");
+			const url = mailedLink(mail, "/delete-user/callback");
+			assert.match(url.searchParams.get("token"), /^[0-9a-z]{32}$/);
+			assert.equal(url.searchParams.get("callbackURL"), "/goodbye");
 
-		const opened = await a.browser.open(mail.url);
-		assert.equal(opened.status, 302, opened.body);
-		assert.equal(opened.location, "/goodbye");
-		assert.equal(a.browser.jar.get("better-auth.session_token"), undefined, "cookie must be expired");
-		assert.equal(await session(b), null, "every session of the user is gone");
+			const opened = await a.browser.open(mail.url);
+			assert.equal(opened.status, 302, opened.body);
+			assert.equal(opened.location, "/goodbye");
+			assert.equal(a.browser.jar.get("better-auth.session_token"), undefined, "cookie must be expired");
+			assert.equal(await session(b), null, "every session of the user is gone");
+			failed((await signIn(a.email)).res, 401, "INVALID_EMAIL_OR_PASSWORD");
+			ok(await new Browser(ORIGIN).client.signUp.email({ name: "Again", email: a.email, password: PASSWORD }), "the address is free again");
+		});
+
+		test("delete-user with the password still mails a confirmation", async () => {
+			const a = await signUp("delete-pw");
+			const { result } = await mailbox.expect(a.email, () => a.browser.client.deleteUser({ password: a.password }));
+			assert.deepEqual(ok(result, "delete-user"), { success: true, message: "Verification email sent" });
+			assert.ok(await session(a.browser), "nothing is deleted before the confirmation");
+		});
+		return;
+	}
+
+	// What every at-once deletion leaves: the user, its sessions and its
+	// cookies gone, the address free again.
+	async function assertDeleted(a, others) {
+		for (const name of a.browser.jar.names()) {
+			assert.ok(!name.startsWith("better-auth."), `cookie ${name} must be expired`);
+		}
+		for (const b of others) assert.equal(await session(b), null, "every session of the user is gone");
 		failed((await signIn(a.email)).res, 401, "INVALID_EMAIL_OR_PASSWORD");
+		assert.equal(await pgCount(`SELECT count(*) FROM account WHERE user_id = $1`, [a.user.id]), 0, "accounts are gone");
 		ok(await new Browser(ORIGIN).client.signUp.email({ name: "Again", email: a.email, password: PASSWORD }), "the address is free again");
+	}
+
+	test("delete-user with the password deletes at once and expires the cookies", async () => {
+		const a = await signUp("delete-now");
+		const b = (await signIn(a.email)).browser;
+		// rememberMe=false adds the dont_remember cookie, which must go too.
+		const c = await signIn(a.email, PASSWORD, { rememberMe: false });
+		ok(c.res, "sign-in without rememberMe");
+		assert.ok(c.browser.jar.get("better-auth.dont_remember"));
+		failed(await c.browser.client.deleteUser({ password: "not the password" }), 400, "INVALID_PASSWORD");
+		assert.ok(await session(c.browser), "a wrong password deletes nothing");
+		const data = ok(await c.browser.client.deleteUser({ password: PASSWORD, callbackURL: "/goodbye" }), "delete-user");
+		assert.deepEqual(data, { success: true, message: "User deleted" });
+		await assertDeleted({ ...a, browser: c.browser }, [a.browser, b, c.browser]);
+	});
+
+	test("delete-user without a password deletes at once from a fresh session", async () => {
+		const a = await signUp("delete-fresh");
+		const data = ok(await a.browser.client.deleteUser({}), "delete-user");
+		assert.deepEqual(data, { success: true, message: "User deleted" });
+		await assertDeleted(a, [a.browser]);
+	});
+
+	test("delete-user without a password from a session older than freshAge is SESSION_EXPIRED", async () => {
+		const a = await signUp("delete-stale");
+		// freshAge is a day; the session was created a day and a minute ago.
+		await pgCount(`UPDATE session SET created_at = created_at - interval '1 day 1 minute' WHERE user_id = $1`, [a.user.id]);
+		const error = failed(await a.browser.client.deleteUser({}), 400, "SESSION_EXPIRED");
+		assert.equal(error.message, "Session expired. Re-authenticate to perform this action.");
+		assert.ok(await session(a.browser), "nothing is deleted");
+		const data = ok(await a.browser.client.deleteUser({ password: PASSWORD }), "delete-user with the password");
+		assert.deepEqual(data, { success: true, message: "User deleted" });
+		await assertDeleted(a, [a.browser]);
 	});
 });
 

@@ -47,8 +47,14 @@ export function createReferenceAuth({ baseURL, mailDir, pool, secret }) {
 			},
 			deleteUser: {
 				enabled: true,
-				sendDeleteAccountVerification: ({ user, url }) =>
-					send(user.email, "Confirm account deletion", link("Confirm the deletion of your account:", url)),
+				// authd's AUTH_DELETE_USER_CONFIRM_BY_EMAIL=false is
+				// better-auth without this hook: delete at once.
+				...(process.env.AUTH_DELETE_USER_CONFIRM_BY_EMAIL === "false"
+					? {}
+					: {
+							sendDeleteAccountVerification: ({ user, url }) =>
+								send(user.email, "Confirm account deletion", link("Confirm the deletion of your account:", url)),
+						}),
 			},
 		},
 		session: {

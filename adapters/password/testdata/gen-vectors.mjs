@@ -1,6 +1,6 @@
 // Regenerate betterauth_vectors.json (from a scratch dir outside the repo):
 //   npm init -y && npm install better-auth@1.7.25 && node gen-vectors.mjs > betterauth_vectors.json
-// Produces adapters/crypto/testdata/betterauth_vectors.json with better-auth 1.7.25's own
+// Produces adapters/password/testdata/betterauth_vectors.json with better-auth 1.7.25's own
 // hashPassword/verifyPassword (exported from "better-auth/crypto").
 import { hashPassword, verifyPassword } from "better-auth/crypto";
 import { readFileSync } from "node:fs";

@@ -1,4 +1,6 @@
-package crypto
+// Package emailtoken signs and parses better-auth's HS256 email-verification
+// tokens (JWTs), byte for byte as better-auth 1.7.25 does.
+package emailtoken
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package crypto_test
+package password_test
 
 import (
 	"context"
@@ -9,11 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authd/authd/adapters/crypto"
+	"github.com/authd/authd/adapters/password"
 	"github.com/authd/authd/core"
 )
 
-var _ core.PasswordHasher = (*crypto.ScryptHasher)(nil)
+var _ core.PasswordHasher = (*password.ScryptHasher)(nil)
 
 type vector struct {
 	Name         string   `json:"name"`
@@ -45,7 +45,7 @@ func loadVectors(t *testing.T) []vector {
 }
 
 func TestVerifyBetterAuthVectors(t *testing.T) {
-	h := crypto.NewScryptHasher(0, 0)
+	h := password.NewScryptHasher(0, 0)
 	ctx := context.Background()
 	for _, v := range loadVectors(t) {
 		t.Run(v.Name, func(t *testing.T) {
@@ -68,7 +68,7 @@ func TestVerifyBetterAuthVectors(t *testing.T) {
 
 func TestSpecWorkedExample(t *testing.T) {
 	const stored = "00112233445566778899aabbccddeeff:f5b22309b28fe412c82a4b2cab57498b8f8a42c849af16cb908974048f61c13933421858db3a8f111430bdc493c7cef90f61f904061c77206e3820a2e8b11bc2"
-	h := crypto.NewScryptHasher(1, 0)
+	h := password.NewScryptHasher(1, 0)
 	ok, err := h.Verify(context.Background(), stored, "correct horse battery staple")
 	if err != nil || !ok {
 		t.Fatalf("Verify = %v, %v", ok, err)
@@ -85,7 +85,7 @@ func TestSpecWorkedExample(t *testing.T) {
 var hashFormat = regexp.MustCompile(`^[0-9a-f]{32}:[0-9a-f]{128}$`)
 
 func TestHashRoundTripAndFormat(t *testing.T) {
-	h := crypto.NewScryptHasher(0, 0)
+	h := password.NewScryptHasher(0, 0)
 	ctx := context.Background()
 	const pw = "\uFB01sh & chips 🐟"
 	a, err := h.Hash(ctx, pw)
@@ -113,7 +113,7 @@ func TestHashRoundTripAndFormat(t *testing.T) {
 }
 
 func TestVerifyMalformedHashIsAnError(t *testing.T) {
-	h := crypto.NewScryptHasher(1, 0)
+	h := password.NewScryptHasher(1, 0)
 	good := "00112233445566778899aabbccddeeff:" + strings.Repeat("ab", 64)
 	for name, hash := range map[string]string{
 		"empty":          "",
@@ -131,14 +131,14 @@ func TestVerifyMalformedHashIsAnError(t *testing.T) {
 		"non-ascii salt": "ü0112233445566778899aabbccddeef:" + strings.Repeat("ab", 64),
 	} {
 		ok, err := h.Verify(context.Background(), hash, "password")
-		if !errors.Is(err, crypto.ErrMalformedHash) || ok {
+		if !errors.Is(err, password.ErrMalformedHash) || ok {
 			t.Errorf("%s: Verify = %v, %v; want ErrMalformedHash", name, ok, err)
 		}
 	}
 }
 
 func TestDecoyIsAValidHashNoPasswordMatches(t *testing.T) {
-	h := crypto.NewScryptHasher(1, 0)
+	h := password.NewScryptHasher(1, 0)
 	d := h.Decoy()
 	if !hashFormat.MatchString(d) {
 		t.Fatalf("decoy %q is not in the stored format", d)
@@ -150,7 +150,7 @@ func TestDecoyIsAValidHashNoPasswordMatches(t *testing.T) {
 }
 
 func BenchmarkScryptHash(b *testing.B) {
-	h := crypto.NewScryptHasher(0, 0)
+	h := password.NewScryptHasher(0, 0)
 	ctx := context.Background()
 	for b.Loop() {
 		if _, err := h.Hash(ctx, "correct horse battery staple"); err != nil {

@@ -1,4 +1,4 @@
-package crypto_test
+package emailtoken_test
 
 import (
 	"crypto/hmac"
@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authd/authd/adapters/crypto"
+	"github.com/authd/authd/adapters/emailtoken"
 	"github.com/authd/authd/core"
 )
 
-var _ core.EmailTokenSigner = (*crypto.JWTSigner)(nil)
+var _ core.EmailTokenSigner = (*emailtoken.JWTSigner)(nil)
 
 // The secret of the spec's worked examples (§5.3, §8.1).
 const specSecret = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -41,9 +41,9 @@ var betterAuthTokens = []struct {
 		"eyJhbGciOiJIUzI1NiJ9.eyJlbWFpbCI6Imdob3N0QGV4YW1wbGUuY29tIiwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOjE3MDAwMDM2MDB9.kJ3XYV1nJnToSupocwTeepaMQCXRdvUp-vyBUMwCu_o"},
 }
 
-func newSigner(t testing.TB, secret string) *crypto.JWTSigner {
+func newSigner(t testing.TB, secret string) *emailtoken.JWTSigner {
 	t.Helper()
-	s, err := crypto.NewJWTSigner([]byte(secret))
+	s, err := emailtoken.NewJWTSigner([]byte(secret))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestParseLowerCasesEmail(t *testing.T) {
 }
 
 func TestNewJWTSignerRejectsEmptySecret(t *testing.T) {
-	if _, err := crypto.NewJWTSigner(nil); !errors.Is(err, crypto.ErrEmptySecret) {
+	if _, err := emailtoken.NewJWTSigner(nil); !errors.Is(err, emailtoken.ErrEmptySecret) {
 		t.Fatalf("err = %v, want ErrEmptySecret", err)
 	}
 }

@@ -1,6 +1,6 @@
-// Package crypto holds the secret-handling adapters: better-auth's scrypt
-// password hashes and its HS256 email-verification tokens.
-package crypto
+// Package password hashes and verifies passwords in better-auth's scrypt
+// format ("salt:key" in hex), a bounded number at a time.
+package password
 
 import (
 	"context"
@@ -82,11 +82,11 @@ type ScryptHasher struct {
 }
 
 // NewScryptHasher bounds hashing to maxConcurrent parallel computations
-// (runtime.NumCPU() when <= 0) and maxQueue waiting callers (64 per slot when
+// (GOMAXPROCS when <= 0: each run takes a core) and maxQueue waiting callers (64 per slot when
 // <= 0, so that a zero config value means the default).
 func NewScryptHasher(maxConcurrent, maxQueue int) *ScryptHasher {
 	if maxConcurrent <= 0 {
-		maxConcurrent = runtime.NumCPU()
+		maxConcurrent = runtime.GOMAXPROCS(0)
 	}
 	if maxQueue <= 0 {
 		maxQueue = queuePerSlot * maxConcurrent
