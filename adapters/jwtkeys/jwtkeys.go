@@ -1,9 +1,9 @@
 // Package jwtkeys is the JOSE side of core/tokens, in better-auth 1.7's
 // formats so that either server signs with keys the other made: Ed25519 key
 // pairs as JWK JSON (the members in the order Node's exportJWK writes them),
-// the private JWK sealed with XChaCha20-Poly1305 under SHA-256(app secret)
-// and stored as a JSON string of lower-case hex nonce‖ciphertext‖tag, and
-// compact JWS whose protected header is exactly {"alg","kid"}.
+// the private JWK sealed with better-auth's symmetricEncrypt under the app
+// secret (adapters/internal/secretbox) and stored as a JSON string of that
+// hex, and compact JWS whose protected header is exactly {"alg","kid"}.
 //
 // JWS and JWK handling is go-jose (github.com/go-jose/go-jose/v4): it is
 // maintained, it reads every JWK kind better-auth can store (OKP, EC, RSA),
@@ -14,32 +14,30 @@ package jwtkeys
 import (
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/go-jose/go-jose/v4"
-	"golang.org/x/crypto/chacha20poly1305"
 
+	"github.com/authd/authd/adapters/internal/secretbox"
 	"github.com/authd/authd/core/tokens"
 )
 
 // Keys implements tokens.KeyCrypto with one app secret.
 type Keys struct {
-	key [32]byte // SHA-256 of the app secret: better-auth's cipher key
+	box *secretbox.Box // better-auth's symmetricEncrypt under the app secret
 }
 
 var _ tokens.KeyCrypto = (*Keys)(nil)
 
-// New keys the cipher with the UTF-8 bytes of the app secret.
+// New keys the cipher with the app secret.
 func New(secret string) (*Keys, error) {
 	if secret == "" {
 		return nil, errors.New("jwtkeys: empty secret")
 	}
-	return &Keys{key: sha256.Sum256([]byte(secret))}, nil
+	return &Keys{box: secretbox.New(secret)}, nil
 }
 
 // okpJWK is an Ed25519 JWK with its members in exportJWK's order.
@@ -79,38 +77,23 @@ func (k *Keys) Generate(alg string) (publicJWK, privateKey, crv string, err erro
 // seal is better-auth's symmetricEncrypt, wrapped in a JSON string literal
 // as its jwt plugin stores it.
 func (k *Keys) seal(plain []byte) (string, error) {
-	aead, err := chacha20poly1305.NewX(k.key[:])
+	sealed, err := k.box.Seal(plain)
 	if err != nil {
 		return "", err
 	}
-	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", err
-	}
-	out, err := json.Marshal(hex.EncodeToString(aead.Seal(nonce, nonce, plain, nil)))
+	out, err := json.Marshal(sealed)
 	return string(out), err
 }
 
 // Open returns the private JWK's JSON from its stored form.
 func (k *Keys) Open(stored string) ([]byte, error) {
-	var hexText string
-	if err := json.Unmarshal([]byte(stored), &hexText); err != nil {
+	var sealed string
+	if err := json.Unmarshal([]byte(stored), &sealed); err != nil {
 		return nil, fmt.Errorf("jwtkeys: private key is not a JSON string: %w", err)
 	}
-	raw, err := hex.DecodeString(hexText)
+	plain, err := k.box.Open(sealed)
 	if err != nil {
-		return nil, fmt.Errorf("jwtkeys: private key is not hex: %w", err)
-	}
-	aead, err := chacha20poly1305.NewX(k.key[:])
-	if err != nil {
-		return nil, err
-	}
-	if len(raw) < aead.NonceSize()+aead.Overhead() {
-		return nil, errors.New("jwtkeys: private key too short")
-	}
-	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], nil)
-	if err != nil {
-		return nil, fmt.Errorf("jwtkeys: private key does not open with this secret: %w", err)
+		return nil, fmt.Errorf("jwtkeys: private key: %w", err)
 	}
 	return plain, nil
 }
