@@ -9,6 +9,7 @@ import (
 	"github.com/authd/authd/adapters/httpfiber/emailpassword"
 	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
 	"github.com/authd/authd/adapters/httpfiber/sessions"
+	"github.com/authd/authd/adapters/httpfiber/tokens"
 )
 
 // features are the route groups served under the base path; a new feature
@@ -17,6 +18,7 @@ var features = []func(*endpoint.Env) []endpoint.Route{
 	emailpassword.Routes,
 	sessions.Routes,
 	account.Routes,
+	tokens.Routes,
 }
 
 func (s *server) routes(app *fiber.App) {
