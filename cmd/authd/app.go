@@ -72,10 +72,12 @@ func appOptions(cfg config.Config, log *slog.Logger, store storage) fx.Option {
 		fx.StopTimeout(cfg.HTTP.ShutdownTimeout+cfg.SMTP.SendTimeout),
 		fx.Supply(cfg, log, httpfiber.ListenAddr(cfg.HTTP.Addr)),
 		fx.Supply(passwordLimits(cfg), emailTokenConfig(cfg), mailConfig(cfg)),
+		fx.Supply(jwtkeys.Config{Secret: cfg.App.Secret.Reveal()}),
 		store(cfg),
 		password.Module,
 		emailtoken.Module,
 		mail.Module,
+		jwtkeys.Module,
 		fx.Provide(
 			policy,
 			newAuth,
@@ -151,19 +153,15 @@ func newAuth(p authParams) *core.Auth {
 
 // newTokens is better-auth's jwt plugin when AUTH_JWT_ENABLED is set, else
 // nil (off). Keys are made on first use, never here.
-func newTokens(cfg config.Config, keys tokens.KeyRepository, clock core.Clock) (*tokens.Service, error) {
+func newTokens(cfg config.Config, keys tokens.KeyRepository, crypto tokens.KeyCrypto, clock core.Clock) *tokens.Service {
 	if !cfg.Auth.JWTEnabled {
-		return nil, nil
-	}
-	crypto, err := jwtkeys.New(cfg.App.Secret.Reveal())
-	if err != nil {
-		return nil, err
+		return nil
 	}
 	o := tokens.DefaultOptions(cfg.JWTIssuer(), cfg.JWTAudience())
 	o.Expiration = cfg.Auth.JWTExpiration
 	o.RotationInterval = cfg.Auth.JWKSRotationInterval
 	o.GracePeriod = cfg.Auth.JWKSGracePeriod
-	return tokens.New(tokens.Deps{Keys: keys, Crypto: crypto, Clock: clock, Random: rand.Reader}, o), nil
+	return tokens.New(tokens.Deps{Keys: keys, Crypto: crypto, Clock: clock, Random: rand.Reader}, o)
 }
 
 func httpOptions(cfg config.Config, log *slog.Logger, jwt *tokens.Service) httpfiber.Options {
