@@ -275,12 +275,12 @@ var errNoProfiler = errors.New("neither authd's pprof endpoint (AUTHD_PPROF_ADDR
 // (same database and fixtures), so that the default instance's figures stay
 // those of the default configuration: get-session with Authorization:
 // Bearer and no cookie, then GET /token with the cookie.
-func (b *bench) tokens(bin, root string, pg *postgres, db, secret string) (bearer, token result, err error) {
+func (b *bench) tokens(bin, root string, pg *postgres, db, secret string) (bearer, token, jwtSession result, err error) {
 	bearers := make([]string, len(b.fx.users))
 	for k, u := range b.fx.users {
 		_, v, _ := strings.Cut(u.cookie, "=")
 		if bearers[k], err = url.QueryUnescape(v); err != nil {
-			return result{}, result{}, err
+			return result{}, result{}, result{}, err
 		}
 	}
 	run := func(env, name, path string, header func(k int) (string, string)) (result, error) {
@@ -321,10 +321,18 @@ func (b *bench) tokens(bin, root string, pg *postgres, db, secret string) (beare
 		return "Authorization", "Bearer " + bearers[k]
 	})
 	if err != nil {
-		return bearer, result{}, err
+		return bearer, result{}, result{}, err
 	}
 	token, err = run("AUTH_JWT_ENABLED=true", "/token (cookie)", "/token", func(k int) (string, string) {
 		return "Cookie", b.fx.users[k].cookie
 	})
-	return bearer, token, err
+	if err != nil {
+		return bearer, token, result{}, err
+	}
+	// With the jwt plugin on, every get-session with a session also signs
+	// the set-auth-jwt header.
+	jwtSession, err = run("AUTH_JWT_ENABLED=true", "get-session (jwt plugin on)", "/get-session", func(k int) (string, string) {
+		return "Cookie", b.fx.users[k].cookie
+	})
+	return bearer, token, jwtSession, err
 }

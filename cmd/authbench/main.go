@@ -245,7 +245,7 @@ func run(ctx context.Context, o options) (err error) {
 		cached.stop()
 	}
 	if o.scenarios["tokens"] {
-		if rep.bearer, rep.token, err = b.tokens(bin, root, pg, appDB, secret); err != nil {
+		if rep.bearer, rep.token, rep.jwtSession, err = b.tokens(bin, root, pg, appDB, secret); err != nil {
 			return err
 		}
 	}
