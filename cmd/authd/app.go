@@ -153,7 +153,7 @@ func newAuth(p authParams) *core.Auth {
 
 // newTokens is better-auth's jwt plugin when AUTH_JWT_ENABLED is set, else
 // nil (off). Keys are made on first use, never here.
-func newTokens(cfg config.Config, keys tokens.KeyRepository, crypto tokens.KeyCrypto, clock core.Clock) *tokens.Service {
+func newTokens(cfg config.Config, keys tokens.KeyRepository, crypto tokens.KeyCrypto, lock core.TaskLock, clock core.Clock) *tokens.Service {
 	if !cfg.Auth.JWTEnabled {
 		return nil
 	}
@@ -161,7 +161,7 @@ func newTokens(cfg config.Config, keys tokens.KeyRepository, crypto tokens.KeyCr
 	o.Expiration = cfg.Auth.JWTExpiration
 	o.RotationInterval = cfg.Auth.JWKSRotationInterval
 	o.GracePeriod = cfg.Auth.JWKSGracePeriod
-	return tokens.New(tokens.Deps{Keys: keys, Crypto: crypto, Clock: clock, Random: rand.Reader}, o)
+	return tokens.New(tokens.Deps{Keys: keys, Crypto: crypto, Clock: clock, Random: rand.Reader, Lock: lock}, o)
 }
 
 func httpOptions(cfg config.Config, log *slog.Logger, jwt *tokens.Service) httpfiber.Options {

@@ -5,8 +5,9 @@
 //
 // Keys are cached in memory: better-auth reads the table on every session
 // read (its issue #3954). The cache is re-read every Options.Refresh and
-// always before a key is created, so instances sharing a database settle on
-// one key, as better-auth's do.
+// always before a key is created, and instances sharing a database make a
+// key one at a time (Deps.Lock), so they settle on one key that all their
+// JWKS list.
 package tokens
 
 import (

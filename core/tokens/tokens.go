@@ -49,6 +49,11 @@ type Deps struct {
 	// Random supplies the bytes of key ids (crypto/rand.Reader in
 	// production).
 	Random io.Reader
+	// Lock, when set, lets one instance at a time make a key among all that
+	// share the store; the others wait for its key instead of making their
+	// own, which another instance's cached JWKS would lack until its next
+	// Refresh. nil: this process is the only one.
+	Lock core.TaskLock
 }
 
 // ErrKeyUnusable means the signing key's private half could not be opened,
@@ -183,17 +188,57 @@ func (s *Service) reload(ctx context.Context, now time.Time, seen *snapshot, ok 
 		return nil, err
 	}
 	if ok != nil && !ok(snap) {
-		if err := s.create(ctx, now); err != nil {
+		if snap, err = s.makeKey(ctx, now, ok); err != nil {
 			return nil, err
-		}
-		if snap, err = s.read(ctx, now); err != nil {
-			return nil, err
-		}
-		if !ok(snap) {
-			return nil, fmt.Errorf("tokens: the key just made is not in the table")
 		}
 	}
 	s.snap.Store(snap)
+	return snap, nil
+}
+
+// keyWait is how often an instance that finds another one making the key
+// looks for it.
+const keyWait = 20 * time.Millisecond
+
+// makeKey makes a key, or with Lock set lets the instance holding it make
+// one and waits for it, and returns the read of the table that satisfies ok.
+func (s *Service) makeKey(ctx context.Context, now time.Time, ok func(*snapshot) bool) (*snapshot, error) {
+	if s.d.Lock == nil {
+		if err := s.create(ctx, now); err != nil {
+			return nil, err
+		}
+	}
+	for s.d.Lock != nil {
+		ran, err := s.d.Lock.TryRun(ctx, "jwks-create", func(ctx context.Context) error {
+			// Under the lock: made by the previous holder already?
+			snap, err := s.read(ctx, now)
+			if err != nil || ok(snap) {
+				return err
+			}
+			return s.create(ctx, now)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if ran {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, core.ErrUnavailable.With(ctx.Err())
+		case <-time.After(keyWait):
+		}
+		if snap, err := s.read(ctx, now); err != nil || ok(snap) {
+			return snap, err
+		}
+	}
+	snap, err := s.read(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	if !ok(snap) {
+		return nil, fmt.Errorf("tokens: the key just made is not in the table")
+	}
 	return snap, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -314,5 +315,95 @@ func TestStoreOutageIsReported(t *testing.T) {
 	}
 	if n, _ := r.count(); n != 0 {
 		t.Errorf("a key was made during an outage")
+	}
+}
+
+// sharedLock is a TaskLock shared by the services of one test, as Postgres
+// advisory locks are by instances on one database; tries counts TryRun calls.
+type sharedLock struct {
+	mu    sync.Mutex
+	held  map[string]bool
+	tries atomic.Int32
+}
+
+func (l *sharedLock) TryRun(ctx context.Context, name string, fn func(context.Context) error) (bool, error) {
+	l.tries.Add(1)
+	l.mu.Lock()
+	if l.held[name] {
+		l.mu.Unlock()
+		return false, nil
+	}
+	l.held[name] = true
+	l.mu.Unlock()
+	defer func() { l.mu.Lock(); delete(l.held, name); l.mu.Unlock() }()
+	return true, fn(ctx)
+}
+
+// hookedStore runs hook in the first Create, before the insert; later
+// Creates do not wait for it.
+type hookedStore struct {
+	*keyStore
+	first atomic.Bool
+	hook  func()
+}
+
+func (h *hookedStore) Create(ctx context.Context, k tokens.Key) error {
+	if h.first.CompareAndSwap(false, true) {
+		h.hook()
+	}
+	return h.keyStore.Create(ctx, k)
+}
+
+// While instance a makes the first key, instance b (its own cache, the same
+// store) must wait for that key rather than make one its own: a key made by
+// b would be missing from a's cached JWKS until a's next Refresh.
+func TestInstancesWaitForTheKeyAnotherIsMaking(t *testing.T) {
+	store := &hookedStore{keyStore: &keyStore{}}
+	lock := &sharedLock{held: map[string]bool{}}
+	clock := &core.FixedClock{T: t0}
+	newInstance := func() *tokens.Service {
+		return tokens.New(tokens.Deps{Keys: store, Crypto: fakeCrypto{}, Clock: clock, Random: rand.Reader, Lock: lock},
+			tokens.DefaultOptions("https://id.example.com", "https://api.example.com"))
+	}
+	a, b := newInstance(), newInstance()
+	var bKid string
+	bDone := make(chan struct{})
+	store.hook = func() {
+		// a holds the lock and is about to insert: b starts now and has
+		// to find the lock taken.
+		go func() {
+			defer close(bDone)
+			bKid, _ = token(t, b, view(t))
+		}()
+		for lock.tries.Load() < 2 {
+			select {
+			case <-bDone: // b did not wait
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}
+	aKid, _ := token(t, a, view(t))
+	<-bDone
+	if n, _ := store.count(); n != 1 || aKid != bKid {
+		t.Errorf("%d keys; a signs with %q, b with %q: want one key for both", n, aKid, bKid)
+	}
+}
+
+type failingLock struct{}
+
+func (failingLock) TryRun(context.Context, string, func(context.Context) error) (bool, error) {
+	return false, core.ErrUnavailable
+}
+
+func TestLockFailureIsReported(t *testing.T) {
+	r := &keyStore{}
+	s := tokens.New(tokens.Deps{Keys: r, Crypto: fakeCrypto{}, Clock: &core.FixedClock{T: t0}, Random: rand.Reader,
+		Lock: failingLock{}}, tokens.DefaultOptions("i", "a"))
+	if _, err := s.Token(t.Context(), view(t)); !errors.Is(err, core.ErrUnavailable) {
+		t.Errorf("Token = %v, want ErrUnavailable", err)
+	}
+	if n, _ := r.count(); n != 0 {
+		t.Error("a key was made without the lock")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authd/authd/adapters/verifier"
 	"github.com/authd/authd/cmd/authd/authdtest"
 )
 
@@ -145,5 +146,41 @@ func TestSigningKeyMaterial(t *testing.T) {
 	}
 	if strings.Contains(b.stderr.String(), private[1:20]) {
 		t.Error("the log holds key material")
+	}
+}
+
+// TestFirstKeyAcrossInstances is battery 50: two instances on one empty
+// jwks table answer 32 simultaneous /token requests with one key between
+// them, so every token verifies against either instance's /jwks at once.
+func TestFirstKeyAcrossInstances(t *testing.T) {
+	pg := sharedCluster(t)
+	name := pg.migratedDB(t)
+	const iss, aud = "https://id.example.com", "https://api.example.com"
+	a := startAuthd(t, tokensEnv(pg, name, authdtest.FreeAddr(t)).with("AUTH_JWT_ISSUER", iss, "AUTH_JWT_AUDIENCE", aud))
+	b := startAuthd(t, tokensEnv(pg, name, authdtest.FreeAddr(t)).with("AUTH_JWT_ISSUER", iss, "AUTH_JWT_AUDIENCE", aud))
+	bearer := newClient(a).mustSignUp(t, "first-key@example.com", "correct horse battery").Header.Get("set-auth-token")
+	servers := []*authd{a, b}
+	jwts := together(32, func(i int) string {
+		r := authz(t, servers[i%2], "GET", "/api/auth/token", "Bearer "+bearer)
+		var v struct{ Token string }
+		if r.Status != 200 || json.Unmarshal(r.Body, &v) != nil {
+			t.Errorf("/token on instance %d: %s", i%2, r)
+		}
+		return v.Token
+	})
+	var rows int
+	if err := pg.open(t, name).NewRaw("SELECT count(*) FROM jwks").Scan(t.Context(), &rows); err != nil || rows != 1 {
+		t.Fatalf("%d keys (%v), want 1", rows, err)
+	}
+	for _, s := range servers {
+		v, err := verifier.New(verifier.Config{JWKSURL: s.Origin + "/api/auth/jwks", Issuer: iss, Audience: []string{aud}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, jwt := range jwts {
+			if _, err := v.Verify(t.Context(), jwt); err != nil {
+				t.Errorf("token %d against %s's /jwks: %v", i, s.Origin, err)
+			}
+		}
 	}
 }
