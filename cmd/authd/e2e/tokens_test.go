@@ -240,6 +240,35 @@ func TestVerifierAgainstAuthd(t *testing.T) {
 		}
 	})
 
+	t.Run("introspection", func(t *testing.T) {
+		now := time.Now()
+		clock := func() time.Time { return now }
+		in, err := verifier.NewIntrospector(verifier.IntrospectConfig{BaseURL: srv.Origin + "/api/auth", Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := c.signUp(t, "introspected@example.com")
+		req := func() *http.Request {
+			r, _ := http.NewRequest("GET", "http://service.example/orders", nil)
+			r.Header.Set("Authorization", "Bearer "+other)
+			return r
+		}
+		s, err := in.Session(t.Context(), req())
+		if err != nil || s.User.Email != "introspected@example.com" {
+			t.Fatalf("introspection: %+v, %v", s, err)
+		}
+		if a := c.call(t, "POST", "/sign-out", "Bearer "+other, "{}"); a.status != 200 {
+			t.Fatalf("sign-out: %d %s", a.status, a.body)
+		}
+		if _, err := in.Session(t.Context(), req()); err != nil {
+			t.Errorf("within the cache's TTL the answer is reused: %v", err)
+		}
+		now = now.Add(6 * time.Second)
+		if _, err := in.Session(t.Context(), req()); !errors.Is(err, verifier.ErrNoSession) {
+			t.Errorf("after sign-out and the TTL: %v, want ErrNoSession", err)
+		}
+	})
+
 	t.Run("rotation", func(t *testing.T) {
 		// The key expires 2 s after it was made; poll until authd signs with
 		// the next one (a deadline, not a timing assertion).
