@@ -1,0 +1,38 @@
+package e2e
+
+import (
+	"errors"
+	"os/exec"
+	"testing"
+
+	"github.com/authd/authd/adapters/bunpg"
+	"github.com/authd/authd/adapters/bunpg/bunpgtest"
+)
+
+// twoFactorOn is the contract setting both servers run the twoFactor suites
+// with.
+const twoFactorOn = "AUTH_TWO_FACTOR_ENABLED=true"
+
+// TestReferenceTwoFactorSuite proves js/twofactor.test.mjs on better-auth
+// with its twoFactor plugin.
+func TestReferenceTwoFactorSuite(t *testing.T) {
+	db, _ := bunpgtest.NewMigratedDatabase(t)
+	mailDir := t.TempDir()
+	ref := startReferenceWith(t, db, mailDir, twoFactorOn)
+	runJSSuite(t, db, "twofactor.test.mjs", mailDir, "AUTHD_URL="+ref.Origin)
+}
+
+// runJSSuite runs one node:test file in js/ with settings (KEY=VALUE) in its
+// environment and fails t on any failing case.
+func runJSSuite(t *testing.T, db bunpg.Config, file, mailDir string, settings ...string) {
+	t.Helper()
+	env := nodeEnv(db, append([]string{"MAIL_DIR=" + mailDir}, settings...)...)
+	err := runNode(t, env, "--test", "--test-reporter=spec", file)
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		t.Fatalf("%s failed (exit %d); see the node output above", file, exit.ExitCode())
+	case err != nil:
+		t.Fatalf("run node: %v", err)
+	}
+}
