@@ -36,3 +36,13 @@ func runJSSuite(t *testing.T, db bunpg.Config, file, mailDir string, settings ..
 		t.Fatalf("run node: %v", err)
 	}
 }
+
+// TestReferenceTwoFactorCrossServer proves js/twofactor-cross.test.mjs on
+// two better-auth servers sharing one database.
+func TestReferenceTwoFactorCrossServer(t *testing.T) {
+	db, _ := bunpgtest.NewMigratedDatabase(t)
+	mailDir := t.TempDir()
+	a := startReferenceWith(t, db, mailDir, twoFactorOn)
+	b := startReferenceWith(t, db, mailDir, twoFactorOn)
+	runJSSuite(t, db, "twofactor-cross.test.mjs", mailDir, "A_URL="+a.Origin, "B_URL="+b.Origin)
+}
