@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/jsuri"
 )
 
 // EnableInput is the body of /two-factor/enable.
@@ -251,27 +252,11 @@ func (k *kit) totpKey(rec Record) ([]byte, error) {
 // totpURI is @better-auth/utils' otpauth URI.
 func totpURI(key []byte, issuer, account string) string {
 	secret := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(key)
-	return "otpauth://totp/" + core.EncodeURIComponent(issuer) + ":" + core.EncodeURIComponent(account) +
-		"?secret=" + formEncode(secret) + "&issuer=" + formEncode(issuer) + "&digits=6&period=30"
-}
-
-// formEncode is URLSearchParams' serialisation of a value
-// (application/x-www-form-urlencoded as WHATWG defines it).
-func formEncode(s string) string {
-	const hexDigits = "0123456789ABCDEF"
 	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == ' ':
-			b.WriteByte('+')
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte("*-._", c) >= 0:
-			b.WriteByte(c)
-		default:
-			b.WriteByte('%')
-			b.WriteByte(hexDigits[c>>4])
-			b.WriteByte(hexDigits[c&15])
-		}
-	}
+	b.WriteString("otpauth://totp/" + jsuri.EncodeURIComponent(issuer) + ":" + jsuri.EncodeURIComponent(account) + "?secret=")
+	jsuri.FormEscape(&b, secret)
+	b.WriteString("&issuer=")
+	jsuri.FormEscape(&b, issuer)
+	b.WriteString("&digits=6&period=30")
 	return b.String()
 }

@@ -95,7 +95,7 @@ func (s *Service) VerifyOTP(ctx context.Context, c Caller, in VerifyInput) (Resu
 	}
 	if ch != nil && !user.TwoFactorEnabled() {
 		// Two-factor was turned off while the challenge was open.
-		return Result{}, ErrFailedToCreateSession
+		return Result{}, ErrChallengeUserOff
 	}
 	if ch != nil {
 		return s.finish(ctx, ch, c, in, reset)
