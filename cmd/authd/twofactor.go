@@ -6,6 +6,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/authd/authd/adapters/config"
+	"github.com/authd/authd/adapters/httpfiber"
 	"github.com/authd/authd/adapters/twofactorcrypto"
 	"github.com/authd/authd/core"
 	"github.com/authd/authd/core/twofactor"
@@ -13,7 +14,8 @@ import (
 
 // twoFactorOption wires better-auth's twoFactor plugin when
 // AUTH_TWO_FACTOR_ENABLED is set: the gate password sign-in asks (as the
-// engine's core.SecondFactor) and the service behind /two-factor/*.
+// engine's core.SecondFactor) and the service the HTTP adapter serves
+// /two-factor/* with.
 func twoFactorOption(cfg config.Config) fx.Option {
 	if !cfg.Auth.TwoFactorEnabled {
 		return fx.Options()
@@ -26,6 +28,10 @@ func twoFactorOption(cfg config.Config) fx.Option {
 			fx.Annotate(twofactor.NewGate, fx.As(new(core.SecondFactor))),
 			twofactor.New,
 		),
+		fx.Decorate(func(o httpfiber.Options, s *twofactor.Service) httpfiber.Options {
+			o.TwoFactor = s
+			return o
+		}),
 	)
 }
 

@@ -43,8 +43,6 @@ type Result struct {
 	// Session, when set, is a session whose cookie is to be set: the
 	// completed challenge's, or one rotated by enrolment.
 	Session *core.SessionView
-	// DontRemember: the new session is short-lived, and so is its cookie.
-	DontRemember bool
 	// TrustDevice is the trusted-device cookie's value to set; the
 	// dont_remember cookie is then cleared.
 	TrustDevice    string
@@ -103,7 +101,7 @@ func (s *Service) complete(ctx context.Context, ch *challengeState, c Caller, tr
 		return Result{}, err
 	}
 	out := Result{User: ch.user, Token: sess.Token(), Session: &core.SessionView{Session: sess, User: ch.user},
-		DontRemember: c.DontRemember, ClearChallenge: true}
+		ClearChallenge: true}
 	if trustDevice {
 		if out.TrustDevice, err = s.trust(ctx, ch.user.ID()); err != nil {
 			return Result{}, err

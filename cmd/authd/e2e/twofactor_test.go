@@ -22,6 +22,14 @@ func TestReferenceTwoFactorSuite(t *testing.T) {
 	runJSSuite(t, db, "twofactor.test.mjs", mailDir, "AUTHD_URL="+ref.Origin)
 }
 
+func TestAuthdTwoFactorSuite(t *testing.T) {
+	installJS(t)
+	db, _ := bunpgtest.NewMigratedDatabase(t)
+	mailDir := t.TempDir()
+	authd := startAuthd(t, db, startMailSink(t, mailDir), twoFactorOn)
+	runJSSuite(t, db, "twofactor.test.mjs", mailDir, "AUTHD_URL="+authd.Origin)
+}
+
 // runJSSuite runs one node:test file in js/ with settings (KEY=VALUE) in its
 // environment and fails t on any failing case.
 func runJSSuite(t *testing.T, db bunpg.Config, file, mailDir string, settings ...string) {
@@ -45,4 +53,21 @@ func TestReferenceTwoFactorCrossServer(t *testing.T) {
 	a := startReferenceWith(t, db, mailDir, twoFactorOn)
 	b := startReferenceWith(t, db, mailDir, twoFactorOn)
 	runJSSuite(t, db, "twofactor-cross.test.mjs", mailDir, "A_URL="+a.Origin, "B_URL="+b.Origin)
+}
+
+// TestTwoFactorCrossServer runs js/twofactor-cross.test.mjs with authd and
+// better-auth on one database, each in turn as the server that enrols and
+// starts challenges.
+func TestTwoFactorCrossServer(t *testing.T) {
+	installJS(t)
+	db, _ := bunpgtest.NewMigratedDatabase(t)
+	mailDir := t.TempDir()
+	authd := startAuthd(t, db, startMailSink(t, mailDir), twoFactorOn)
+	ref := startReferenceWith(t, db, mailDir, twoFactorOn)
+	t.Run("authd then better-auth", func(t *testing.T) {
+		runJSSuite(t, db, "twofactor-cross.test.mjs", mailDir, "A_URL="+authd.Origin, "B_URL="+ref.Origin)
+	})
+	t.Run("better-auth then authd", func(t *testing.T) {
+		runJSSuite(t, db, "twofactor-cross.test.mjs", mailDir, "A_URL="+ref.Origin, "B_URL="+authd.Origin)
+	})
 }
