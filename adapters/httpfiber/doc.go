@@ -6,7 +6,7 @@
 // the middleware every request passes (middleware.go: request id,
 // deadline, panics, access log, CORS; ratelimit.go: limiter keys and the
 // client address), answers the probes and better-auth's /ok and /error
-// (probes.go), assembles the route table from the feature groups
+// (probes.go, ready.go), assembles the route table from the feature groups
 // (routes.go), and is the one place errors become responses (errors.go).
 //
 // Each feature is a package with its route table and handlers:

@@ -1,7 +1,8 @@
 // Package endpoint is better-auth's request pipeline for the feature route
 // groups: the Route type and its GET/POST constructors, which bind each
 // route's input struct; the origin, redirect and form-CSRF checks; the
-// session loader; and the session cookies with their cookie cache. Feature
+// session loader; the session cookies with their cookie cache; and the
+// known-device cookie of the counted password checks. Feature
 // packages build their route tables from it; the root package serves them.
 package endpoint
 
