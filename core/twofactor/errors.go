@@ -2,9 +2,6 @@ package twofactor
 
 import "github.com/authd/authd/core"
 
-// ErrNotFound is Repository.ByUser finding no row.
-var ErrNotFound = core.NewError(core.KindNotFound, "TWO_FACTOR_NOT_FOUND", "Two factor not found")
-
 // The plugin's failures; the HTTP adapter answers them with better-auth's
 // statuses, codes and messages.
 var (

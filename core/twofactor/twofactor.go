@@ -34,6 +34,10 @@ type Record struct {
 	LockedUntil *time.Time
 }
 
+// ErrNotFound is Repository.ByUser finding no row; the flows answer with the
+// plugin's own errors instead.
+var ErrNotFound = core.NewError(core.KindNotFound, "TWO_FACTOR_NOT_FOUND", "Two factor not found")
+
 // Repository stores two_factor rows and the user's flag. Inside a
 // core.Transactor transaction, ByUser holds the row until the transaction
 // ends, as core's repositories do.
