@@ -28,8 +28,8 @@ import (
 	"github.com/authd/authd/adapters/mail"
 	"github.com/authd/authd/adapters/memory"
 	"github.com/authd/authd/core"
-	"github.com/authd/authd/core/twofactor"
 	"github.com/authd/authd/core/coretest"
+	"github.com/authd/authd/core/twofactor"
 )
 
 const (
