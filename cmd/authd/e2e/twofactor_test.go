@@ -71,3 +71,20 @@ func TestTwoFactorCrossServer(t *testing.T) {
 		runJSSuite(t, db, "twofactor-cross.test.mjs", mailDir, "A_URL="+ref.Origin, "B_URL="+authd.Origin)
 	})
 }
+
+// The whole client suite with the plugin on: the flows of users without
+// two-factor must not change, on either server.
+func TestReferenceClientSuiteTwoFactorOn(t *testing.T) {
+	db, _ := bunpgtest.NewMigratedDatabase(t)
+	mailDir := t.TempDir()
+	ref := startReferenceWith(t, db, mailDir, twoFactorOn)
+	runClientSuiteWith(t, db, ref.Origin, mailDir, twoFactorOn)
+}
+
+func TestAuthdClientSuiteTwoFactorOn(t *testing.T) {
+	installJS(t)
+	db, _ := bunpgtest.NewMigratedDatabase(t)
+	mailDir := t.TempDir()
+	authd := startAuthd(t, db, startMailSink(t, mailDir), twoFactorOn)
+	runClientSuiteWith(t, db, authd.Origin, mailDir, twoFactorOn)
+}
