@@ -45,6 +45,47 @@ func TestTwoFactorAbuse(t *testing.T) {
 		}
 	})
 
+	t.Run("one TOTP code, many concurrent challenges: one signs in", func(t *testing.T) {
+		// Rounds on fresh users: each loser's refusal counts toward its
+		// user's lock, which must not be reached.
+		for round := 0; round < 10; round++ {
+			email, _ := tf.enrol(t)
+			const n = 8
+			clients := make([]*client, n)
+			for i := range clients {
+				clients[i] = tf.challenge(t, email)
+			}
+			code := tf.code(t, email, 1)
+			statuses := make([]int, n)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range clients {
+				wg.Go(func() {
+					<-start
+					r, err := clients[i].post("/api/auth/two-factor/verify-totp", map[string]any{"code": code})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					statuses[i] = r.Status
+				})
+			}
+			close(start)
+			wg.Wait()
+			ok := 0
+			for _, s := range statuses {
+				if s == http.StatusOK {
+					ok++
+				} else if s != http.StatusUnauthorized {
+					t.Errorf("status %d among %v", s, statuses)
+				}
+			}
+			if ok != 1 {
+				t.Fatalf("%d sign-ins with one TOTP code (statuses %v), want 1", ok, statuses)
+			}
+		}
+	})
+
 	t.Run("guessing the six digits: five tries a challenge, then the account locks", func(t *testing.T) {
 		email, _ := tf.enrol(t)
 		guesses := 0
