@@ -134,3 +134,18 @@ func TestTwoFactor_EnableRefusesOtherMethods(t *testing.T) {
 	}
 	wantError(t, h.post("/two-factor/enable", `{"password":"wrong password"}`, "Cookie", jar), 400, "INVALID_PASSWORD", "Invalid password")
 }
+
+func TestTwoFactor_UpdateUserCannotSetTheFlag(t *testing.T) {
+	on := newHarness(t, harnessConfig{twoFactor: true})
+	jar := on.signUp("dora@example.com")
+	wantError(t, on.post("/update-user", `{"twoFactorEnabled":true}`, "Cookie", jar), 400, "FIELD_NOT_ALLOWED", "twoFactorEnabled is not allowed to be set")
+	wantError(t, on.post("/update-user", `{"twoFactorEnabled":1,"email":"x@example.com"}`, "Cookie", jar), 400, "EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated")
+	wantStatus(t, on.post("/update-user", `{"name":"D","twoFactorEnabled":false}`, "Cookie", jar), 200)
+	if on.storedUser(t, "dora@example.com").TwoFactorEnabled() {
+		t.Error("update-user set the flag")
+	}
+	// Without the plugin the key is anyone's, and ignored.
+	off := newHarness(t)
+	jar = off.signUp("dora@example.com")
+	wantStatus(t, off.post("/update-user", `{"name":"D","twoFactorEnabled":true}`, "Cookie", jar), 200)
+}

@@ -87,6 +87,18 @@ describe("enrolment", () => {
 		failed(await browser.client.twoFactor.enable({ password: PASSWORD }), 400, "TOTP_ALREADY_ENABLED");
 	});
 
+	test("update-user cannot set twoFactorEnabled", async () => {
+		const browser = new TwoFactorBrowser(ORIGIN);
+		ok(await browser.client.signUp.email({ name: "U", email: newEmail("UpdateFlag"), password: PASSWORD }), "sign-up");
+		const refused = await post(browser, "/update-user", { twoFactorEnabled: true });
+		assert.equal(refused.status, 400);
+		assert.deepEqual(refused.body, { code: "FIELD_NOT_ALLOWED", message: "twoFactorEnabled is not allowed to be set" });
+		ok(await browser.client.updateUser({ name: "V", twoFactorEnabled: false }), "update-user with a false flag");
+		const { user } = ok(await browser.client.getSession(), "get-session");
+		assert.equal(user.name, "V");
+		assert.equal(user.twoFactorEnabled, false);
+	});
+
 	test("get-totp-uri without enrolment, generate-backup-codes without two-factor", async () => {
 		const browser = new TwoFactorBrowser(ORIGIN);
 		ok(await browser.client.signUp.email({ name: "N", email: newEmail("NoTwoFactor"), password: PASSWORD }), "sign-up");
