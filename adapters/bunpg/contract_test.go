@@ -21,6 +21,7 @@ func TestContract(t *testing.T) {
 			RateLimiter:   bunpg.NewRateLimiter(db, cfg),
 			Keys:          bunpg.NewKeyRepository(db, cfg),
 			TaskLock:      bunpg.NewTaskLock(db, cfg),
+			TwoFactors:    bunpg.NewTwoFactorRepository(db, cfg),
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/authd/authd/core"
 	"github.com/authd/authd/core/tokens"
+	"github.com/authd/authd/core/twofactor"
 )
 
 // Module provides the shared *bun.DB and binds every Postgres adapter to its
@@ -20,5 +21,6 @@ var Module = fx.Module("bunpg",
 		fx.Annotate(NewTransactor, fx.As(new(core.Transactor))),
 		fx.Annotate(NewKeyRepository, fx.As(new(tokens.KeyRepository))),
 		fx.Annotate(NewTaskLock, fx.As(new(core.TaskLock))),
+		fx.Annotate(NewTwoFactorRepository, fx.As(new(twofactor.Repository))),
 	),
 )

@@ -79,6 +79,12 @@ type Auth struct {
 	// waiting (0 = 64 per run), beyond which sign-ins get 503.
 	PasswordHashConcurrency int `koanf:"password_hash_concurrency"`
 	PasswordHashQueue       int `koanf:"password_hash_queue"`
+
+	// TwoFactorEnabled turns on better-auth's twoFactor plugin (its routes
+	// and the sign-in challenge); TwoFactorIssuer names the service in
+	// authenticator apps.
+	TwoFactorEnabled bool   `koanf:"two_factor_enabled"`
+	TwoFactorIssuer  string `koanf:"two_factor_issuer"`
 }
 
 // HTTP holds the listener's limits.
@@ -175,6 +181,8 @@ func defaults() map[string]any {
 		"smtp.send_timeout":                      "15s",
 		"auth.password_hash_concurrency":         0,
 		"auth.password_hash_queue":               0,
+		"auth.two_factor_enabled":                false,
+		"auth.two_factor_issuer":                 "Better Auth",
 		"smtp.from":                              "authd <no-reply@localhost>",
 	}
 }

@@ -101,6 +101,8 @@ func TestDefaults(t *testing.T) {
 		{"smtp.send_timeout", c.SMTP.SendTimeout, 15 * time.Second},
 		{"auth.password_hash_concurrency", c.Auth.PasswordHashConcurrency, 0},
 		{"auth.password_hash_queue", c.Auth.PasswordHashQueue, 0},
+		{"auth.two_factor_enabled", c.Auth.TwoFactorEnabled, false},
+		{"auth.two_factor_issuer", c.Auth.TwoFactorIssuer, "Better Auth"},
 		{"smtp.from", c.SMTP.From, "authd <no-reply@localhost>"},
 	}
 	for _, ch := range checks {
@@ -132,6 +134,7 @@ func TestEnvironmentNames(t *testing.T) {
 		"SMTP_HOST=mail", "SMTP_PORT=25", "SMTP_TLS=tls", "SMTP_USERNAME=mu", "SMTP_PASSWORD=mp", "SMTP_FROM=x@example.com",
 		"SMTP_WORKERS=2", "SMTP_QUEUE_SIZE=8", "SMTP_SEND_TIMEOUT=9s",
 		"AUTH_PASSWORD_HASH_CONCURRENCY=3", "AUTH_PASSWORD_HASH_QUEUE=5",
+		"AUTH_TWO_FACTOR_ENABLED=true", "AUTH_TWO_FACTOR_ISSUER=Example",
 		// Platforms set variables of their own; they must not break start-up.
 		"PATH=/bin", "APP_UNKNOWN=1", "AUTH=1", "KUBERNETES_SERVICE_HOST=10.0.0.1",
 	})
@@ -152,7 +155,8 @@ func TestEnvironmentNames(t *testing.T) {
 			JWKSRotationInterval: 168 * time.Hour, JWKSGracePeriod: 24 * time.Hour, BearerEnabled: true,
 			JanitorInterval:          time.Minute,
 			SignInFailuresPerNetwork: 7, SignInFailuresPerAccount: 70,
-			PasswordHashConcurrency: 3, PasswordHashQueue: 5},
+			PasswordHashConcurrency: 3, PasswordHashQueue: 5,
+			TwoFactorEnabled: true, TwoFactorIssuer: "Example"},
 		HTTP: config.HTTP{Addr: ":9000", BodyLimit: 1024, ReadTimeout: time.Second, WriteTimeout: 2 * time.Second,
 			IdleTimeout: 3 * time.Second, ShutdownTimeout: 4 * time.Second, MaxConns: 5},
 		DB: config.DB{Host: "db", Port: 6543, Name: "n", User: "u", Password: "pw", SSLMode: "verify-full",
@@ -269,6 +273,7 @@ func TestValidate(t *testing.T) {
 		{"zero timeout", validEnv("DB_QUERY_TIMEOUT=0s"), []string{"DB_QUERY_TIMEOUT must be a positive duration"}},
 		{"no mail senders", validEnv("SMTP_WORKERS=0", "SMTP_QUEUE_SIZE=-1", "SMTP_SEND_TIMEOUT=0s"),
 			[]string{"SMTP_WORKERS must be positive", "SMTP_QUEUE_SIZE must be positive", "SMTP_SEND_TIMEOUT must be a positive duration"}},
+		{"blank issuer", validEnv("AUTH_TWO_FACTOR_ISSUER= "), []string{"AUTH_TWO_FACTOR_ISSUER must name"}},
 		{"negative hash limits", validEnv("AUTH_PASSWORD_HASH_CONCURRENCY=-1", "AUTH_PASSWORD_HASH_QUEUE=-1"),
 			[]string{"AUTH_PASSWORD_HASH_CONCURRENCY must be 0", "AUTH_PASSWORD_HASH_QUEUE must be 0"}},
 		{"no connections", validEnv("HTTP_MAX_CONNS=0"), []string{"HTTP_MAX_CONNS must be a positive number"}},
@@ -412,6 +417,7 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"AUTH_JANITOR_INTERVAL",
 		"SMTP_TLS", "SMTP_WORKERS", "SMTP_QUEUE_SIZE", "SMTP_SEND_TIMEOUT",
 		"AUTH_PASSWORD_HASH_CONCURRENCY", "AUTH_PASSWORD_HASH_QUEUE",
+		"AUTH_TWO_FACTOR_ENABLED", "AUTH_TWO_FACTOR_ISSUER",
 	}
 	var got []string
 	for k := range documented {
@@ -450,6 +456,7 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"AUTH_JANITOR_INTERVAL":  "1m",
 		"SMTP_FROM":              "a@b.cd", "SMTP_TLS": "none", "SMTP_WORKERS": "1", "SMTP_QUEUE_SIZE": "1", "SMTP_SEND_TIMEOUT": "1s",
 		"AUTH_PASSWORD_HASH_CONCURRENCY": "1", "AUTH_PASSWORD_HASH_QUEUE": "1",
+		"AUTH_TWO_FACTOR_ENABLED": "true", "AUTH_TWO_FACTOR_ISSUER": "Example",
 	}
 	for _, name := range want {
 		c, err := load(t, validEnv(name+"="+samples[name]))

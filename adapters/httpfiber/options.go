@@ -12,6 +12,7 @@ import (
 
 	"github.com/authd/authd/adapters/httpfiber/internal/cookie"
 	coretokens "github.com/authd/authd/core/tokens"
+	core2fa "github.com/authd/authd/core/twofactor"
 )
 
 // Options configure the HTTP adapter. Zero durations and limits take the
@@ -65,6 +66,9 @@ type Options struct {
 	// Bearer turns on better-auth's bearer plugin: Authorization: Bearer
 	// stands for the session cookie, and set-auth-token carries new ones.
 	Bearer bool
+	// TwoFactor, when set, turns on better-auth's twoFactor plugin: its
+	// routes, the sign-in challenge and twoFactorEnabled on every user.
+	TwoFactor *core2fa.Service
 }
 
 // ReadinessFunc reports whether the service can take traffic (nil = ready);

@@ -10,6 +10,7 @@ import (
 	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
 	"github.com/authd/authd/adapters/httpfiber/sessions"
 	"github.com/authd/authd/adapters/httpfiber/tokens"
+	"github.com/authd/authd/adapters/httpfiber/twofactor"
 )
 
 // features are the route groups served under the base path; a new feature
@@ -32,6 +33,11 @@ func (s *server) routes(app *fiber.App) {
 	b := s.o.BasePath
 	for _, feature := range features {
 		for _, rt := range feature(s.env) {
+			s.add(app, rt.Method, b+rt.Path, s.env.Handler(rt))
+		}
+	}
+	if s.o.TwoFactor != nil {
+		for _, rt := range twofactor.Routes(s.env, s.o.TwoFactor) {
 			s.add(app, rt.Method, b+rt.Path, s.env.Handler(rt))
 		}
 	}

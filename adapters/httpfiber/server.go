@@ -65,6 +65,7 @@ func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready Readines
 		ClientAddr:         s.client,
 		Tokens:             o.Tokens,
 		Bearer:             o.Bearer,
+		TwoFactor:          o.TwoFactor != nil,
 	}
 	if o.Tokens != nil {
 		s.env.AfterGetSession = tokens.SetAuthJWT(s.env)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/authd/authd/core"
 	"github.com/authd/authd/core/tokens"
+	"github.com/authd/authd/core/twofactor"
 )
 
 // Module provides one Store and every port on it, in place of the Postgres
@@ -20,5 +21,6 @@ var Module = fx.Module("memory",
 		fx.Annotate((*Store).RateLimiter, fx.As(new(core.RateLimiter))),
 		fx.Annotate(NewKeyRepository, fx.As(new(tokens.KeyRepository))),
 		fx.Annotate((*Store).TaskLock, fx.As(new(core.TaskLock))),
+		fx.Annotate((*Store).TwoFactors, fx.As(new(twofactor.Repository))),
 	),
 )

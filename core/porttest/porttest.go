@@ -10,6 +10,7 @@ import (
 
 	"github.com/authd/authd/core"
 	"github.com/authd/authd/core/tokens"
+	"github.com/authd/authd/core/twofactor"
 )
 
 // Adapters is the set of ports under test. The repositories and the Transactor
@@ -24,6 +25,7 @@ type Adapters struct {
 	RateLimiter   core.RateLimiter
 	Keys          tokens.KeyRepository
 	TaskLock      core.TaskLock
+	TwoFactors    twofactor.Repository
 }
 
 // RunAll runs every group as a parallel subtest. Each group calls newAdapters
@@ -37,7 +39,7 @@ func RunAll(t *testing.T, newAdapters func(t *testing.T) Adapters) {
 		{"Users", RunUsers}, {"Sessions", RunSessions}, {"Accounts", RunAccounts},
 		{"Verifications", RunVerifications}, {"Tx", RunTx}, {"RateLimiter", RunRateLimiter},
 		{"Keys", RunKeys},
-		{"TaskLock", RunTaskLock},
+		{"TaskLock", RunTaskLock}, {"TwoFactors", RunTwoFactors},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -73,7 +75,7 @@ func nilPorts(a Adapters, names ...string) []string {
 		"Users": a.Users == nil, "Sessions": a.Sessions == nil, "Accounts": a.Accounts == nil,
 		"Verifications": a.Verifications == nil, "Tx": a.Tx == nil, "RateLimiter": a.RateLimiter == nil,
 		"Keys":     a.Keys == nil,
-		"TaskLock": a.TaskLock == nil,
+		"TaskLock": a.TaskLock == nil, "TwoFactors": a.TwoFactors == nil,
 	}
 	var out []string
 	for _, n := range names {

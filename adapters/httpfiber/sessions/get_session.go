@@ -7,7 +7,6 @@ import (
 
 	"github.com/authd/authd/adapters/httpfiber/internal/apierror"
 	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
-	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
 	"github.com/authd/authd/core"
 )
 
@@ -68,11 +67,11 @@ func (h handlers) answer(c *fiber.Ctx, v core.SessionView) error {
 			return err
 		}
 	}
-	return endpoint.SendJSON(c, sessionViewJSON(v))
+	return endpoint.SendJSON(c, h.sessionViewJSON(v))
 }
 
-func sessionViewJSON(v core.SessionView) []byte {
-	w := jsonw.New(768)
+func (h handlers) sessionViewJSON(v core.SessionView) []byte {
+	w := h.JSON(768)
 	w.Raw(`{"session":`).Session(v.Session).Raw(`,"user":`).User(v.User).Raw("}")
 	return w.B
 }
