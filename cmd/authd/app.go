@@ -161,6 +161,7 @@ func newTokens(cfg config.Config, keys tokens.KeyRepository, crypto tokens.KeyCr
 	o.Expiration = cfg.Auth.JWTExpiration
 	o.RotationInterval = cfg.Auth.JWKSRotationInterval
 	o.GracePeriod = cfg.Auth.JWKSGracePeriod
+	o.TwoFactor = cfg.Auth.TwoFactorEnabled
 	return tokens.New(tokens.Deps{Keys: keys, Crypto: crypto, Clock: clock, Random: rand.Reader, Lock: lock}, o)
 }
 

@@ -33,6 +33,9 @@ type Options struct {
 	// again, which is how keys made by other instances reach this one's
 	// JWKS and signing choice.
 	Refresh time.Duration
+	// TwoFactor adds the user's twoFactorEnabled to the claims, as
+	// better-auth's session user carries it while that plugin is on.
+	TwoFactor bool
 }
 
 // DefaultOptions are better-auth's defaults for an issuer and audience.
@@ -98,6 +101,7 @@ type claims struct {
 	Image         *string `json:"image"`
 	CreatedAt     string  `json:"createdAt"`
 	UpdatedAt     string  `json:"updatedAt"`
+	TwoFactor     *bool   `json:"twoFactorEnabled,omitempty"`
 	Subject       string  `json:"sub"`
 	Expiry        int64   `json:"exp"`
 	Issuer        string  `json:"iss"`
@@ -116,11 +120,16 @@ func (s *Service) Token(ctx context.Context, v core.SessionView) (string, error)
 	}
 	u := v.User
 	iat := now.Unix()
-	payload, err := json.Marshal(claims{
+	c := claims{
 		IssuedAt: iat, ID: u.ID(), Name: u.Name(), Email: u.Email(), EmailVerified: u.EmailVerified(),
 		Image: u.Image(), CreatedAt: u.CreatedAt().UTC().Format(isoDate), UpdatedAt: u.UpdatedAt().UTC().Format(isoDate),
 		Subject: u.ID(), Expiry: iat + int64(s.o.Expiration/time.Second), Issuer: s.o.Issuer, Audience: s.o.Audience,
-	})
+	}
+	if s.o.TwoFactor {
+		on := u.TwoFactorEnabled()
+		c.TwoFactor = &on
+	}
+	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", err
 	}

@@ -125,6 +125,19 @@ func TestTokenClaimsAreBetterAuths(t *testing.T) {
 	}
 }
 
+// With the twoFactor plugin on, the session user (and so the token) carries
+// twoFactorEnabled after updatedAt.
+func TestTwoFactorClaim(t *testing.T) {
+	s := newService(&keyStore{}, &core.FixedClock{T: t0}, func(o *tokens.Options) { o.TwoFactor = true })
+	out, err := s.Token(t.Context(), view(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, payload, _ := strings.Cut(out, "|"); !strings.Contains(payload, `"updatedAt":"2026-03-04T04:06:07.891Z","twoFactorEnabled":false,"sub"`) {
+		t.Errorf("payload %s", payload)
+	}
+}
+
 func jsonNum(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestExpirationOption(t *testing.T) {
