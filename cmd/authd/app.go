@@ -86,6 +86,7 @@ func appOptions(cfg config.Config, log *slog.Logger, store storage) fx.Option {
 			func() core.Clock { return core.SystemClock{} },
 		),
 		httpfiber.Module,
+		twoFactorOption(cfg),
 		fx.Invoke(startJanitor),
 	)
 }
@@ -141,13 +142,15 @@ type authParams struct {
 	Limiter       core.RateLimiter
 	Clock         core.Clock
 	Policy        core.Policy
+	// SecondFactor is there when the twoFactor plugin is on.
+	SecondFactor core.SecondFactor `optional:"true"`
 }
 
 func newAuth(p authParams) *core.Auth {
 	return core.NewAuth(core.Deps{
 		Users: p.Users, Sessions: p.Sessions, Accounts: p.Accounts, Verifications: p.Verifications,
 		Tx: p.Tx, Hasher: p.Hasher, EmailTokens: p.EmailTokens, Mailer: p.Mailer, Limiter: p.Limiter, Clock: p.Clock,
-		Random: rand.Reader, DecoyHash: p.Hasher.Decoy(),
+		Random: rand.Reader, DecoyHash: p.Hasher.Decoy(), SecondFactor: p.SecondFactor,
 	}, p.Policy)
 }
 

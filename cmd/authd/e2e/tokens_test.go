@@ -54,6 +54,24 @@ func TestAuthdTokensSuite(t *testing.T) {
 	runTokensSuite(t, db, authd.Origin, authd.Origin, authd.Origin)
 }
 
+// TestTokensSuitesWithTwoFactor runs the suite with the twoFactor plugin on
+// too, whose twoFactorEnabled the tokens carry, on both servers.
+func TestTokensSuitesWithTwoFactor(t *testing.T) {
+	installJS(t)
+	env := append([]string{"AUTH_TWO_FACTOR_ENABLED=true"}, pluginsOn...)
+	t.Run("better-auth", func(t *testing.T) {
+		db, _ := bunpgtest.NewMigratedDatabase(t)
+		ref := startReferenceWith(t, db, t.TempDir(), env...)
+		runTokensSuite(t, db, ref.Origin, ref.Origin, ref.Origin)
+	})
+	t.Run("authd", func(t *testing.T) {
+		db, _ := bunpgtest.NewMigratedDatabase(t)
+		mailDir := t.TempDir()
+		authd := startAuthd(t, db, startMailSink(t, mailDir), env...)
+		runTokensSuite(t, db, authd.Origin, authd.Origin, authd.Origin)
+	})
+}
+
 // client is a cookie-less caller of one server.
 type client struct{ origin string }
 

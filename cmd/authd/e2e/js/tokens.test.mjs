@@ -126,6 +126,11 @@ describe("jwt", () => {
 		assert.equal(state.headers.at(-1).get("set-auth-jwt"), null);
 		const { payload } = await verifyJWT(client, data.token);
 		for (const k of ["id", "name", "email", "emailVerified", "image"]) assert.deepEqual(payload[k], user[k], k);
+		// The claims are get-session's user (with the twoFactor plugin on,
+		// twoFactorEnabled too).
+		const sessionUser = ok(await client.getSession(), "get-session").user;
+		console.log("session user keys", Object.keys(sessionUser).join(","), "payload keys", Object.keys(payload).join(","));
+		assert.equal(payload.twoFactorEnabled, sessionUser.twoFactorEnabled);
 		assert.equal(payload.createdAt, new Date(user.createdAt).toISOString());
 
 		const anon = appClient();
