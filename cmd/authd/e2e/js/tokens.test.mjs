@@ -129,7 +129,6 @@ describe("jwt", () => {
 		// The claims are get-session's user (with the twoFactor plugin on,
 		// twoFactorEnabled too).
 		const sessionUser = ok(await client.getSession(), "get-session").user;
-		console.log("session user keys", Object.keys(sessionUser).join(","), "payload keys", Object.keys(payload).join(","));
 		assert.equal(payload.twoFactorEnabled, sessionUser.twoFactorEnabled);
 		assert.equal(payload.createdAt, new Date(user.createdAt).toISOString());
 
