@@ -62,8 +62,8 @@ type Deps struct {
 // ErrKeyUnusable means the signing key's private half could not be opened,
 // usually because it was stored under another app secret. better-auth fails
 // the request too; making a new key would hide the misconfiguration.
-var ErrKeyUnusable = &core.Error{Kind: core.KindInternal, Code: "JWKS_KEY_UNUSABLE",
-	Message: "the signing key cannot be decrypted with this secret"}
+var ErrKeyUnusable = core.NewError(core.KindInternal, "JWKS_KEY_UNUSABLE",
+	"the signing key cannot be decrypted with this secret")
 
 // Service issues tokens and publishes keys. It is safe for concurrent use.
 type Service struct {
@@ -280,7 +280,7 @@ func (s *Service) read(ctx context.Context, now time.Time) (*snapshot, error) {
 		}
 		signer, err = s.d.Crypto.Signer(k, alg)
 		if err != nil {
-			return nil, fmt.Errorf("%w: key %s: %w", ErrKeyUnusable, k.ID, err)
+			return nil, ErrKeyUnusable.With(fmt.Errorf("key %s: %w", k.ID, err))
 		}
 		s.signers[k.ID] = signer
 	}
