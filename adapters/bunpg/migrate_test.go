@@ -31,6 +31,15 @@ var wantColumns = map[string]string{
 	"user.created_at":     "timestamp without time zone NOT NULL DEFAULT " + utcNow,
 	"user.updated_at":     "timestamp without time zone NOT NULL DEFAULT " + utcNow,
 
+	"user.two_factor_enabled":              "boolean NOT NULL DEFAULT false",
+	"two_factor.id":                        "text NOT NULL",
+	"two_factor.secret":                    "text NOT NULL",
+	"two_factor.backup_codes":              "text NOT NULL",
+	"two_factor.user_id":                   "text NOT NULL",
+	"two_factor.verified":                  "boolean NULL DEFAULT true",
+	"two_factor.failed_verification_count": "integer NULL DEFAULT 0",
+	"two_factor.locked_until":              "timestamp without time zone NULL",
+
 	"session.id":         "text NOT NULL",
 	"session.expires_at": "timestamp without time zone NOT NULL",
 	"session.token":      "text NOT NULL",
@@ -65,6 +74,13 @@ var wantColumns = map[string]string{
 	"rate_limit.count":        "integer NOT NULL",
 	"rate_limit.last_request": "bigint NOT NULL",
 
+	"jwks.id":               "text NOT NULL",
+	"jwks.public_key":       "text NOT NULL",
+	"jwks.private_key":      "text NOT NULL",
+	"jwks.created_at":       "timestamp without time zone NOT NULL",
+	"jwks.expires_at":       "timestamp without time zone NULL",
+	"jwks.alg":              "text NULL",
+	"jwks.crv":              "text NULL",
 	"cache_backlog.id":      "bigint NOT NULL DEFAULT nextval('cache_backlog_id_seq'::regclass)",
 	"cache_backlog.kind":    "text NOT NULL",
 	"cache_backlog.subject": "text NOT NULL",
@@ -74,11 +90,14 @@ var wantColumns = map[string]string{
 var wantConstraints = []string{
 	"account PRIMARY KEY (id)",
 	"account FOREIGN KEY (user_id) REFERENCES user(id) ON DELETE CASCADE",
+	"jwks PRIMARY KEY (id)",
 	"rate_limit PRIMARY KEY (key)",
 	"cache_backlog PRIMARY KEY (id)",
 	"session PRIMARY KEY (id)",
 	"session UNIQUE (token)",
 	"session FOREIGN KEY (user_id) REFERENCES user(id) ON DELETE CASCADE",
+	"two_factor PRIMARY KEY (id)",
+	"two_factor FOREIGN KEY (user_id) REFERENCES user(id) ON DELETE CASCADE",
 	"user PRIMARY KEY (id)",
 	"user UNIQUE (email)",
 	"verification PRIMARY KEY (id)",
@@ -87,6 +106,8 @@ var wantConstraints = []string{
 var wantIndexes = []string{
 	"account_user_id_idx ON account (user_id)",
 	"session_user_id_idx ON session (user_id)",
+	"two_factor_secret_idx ON two_factor (secret)",
+	"two_factor_user_id_idx ON two_factor (user_id)",
 	"verification_identifier_idx ON verification (identifier)",
 }
 
@@ -203,7 +224,7 @@ func tables(t *testing.T, db *bun.DB) []string {
 	return names
 }
 
-var allMigrations = []string{"20260101000001", "20260101000002", "20261207000014"}
+var allMigrations = []string{"20260101000001", "20260101000002", "20261207000012", "20261207000013", "20261207000014"}
 
 func TestMigrateCreatesSchema(t *testing.T) {
 	t.Parallel()
@@ -287,7 +308,7 @@ func TestStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st) != len(allMigrations) || slices.ContainsFunc(st, func(m bunpg.MigrationStatus) bool { return m.Applied }) || st[0].Name != "20260101000001_auth_schema" {
+	if len(st) != len(allMigrations) || st[0].Applied || st[1].Applied || st[0].Name != "20260101000001_auth_schema" {
 		t.Fatalf("status of a fresh database = %v", st)
 	}
 	if got := tables(t, db); len(got) != 0 {

@@ -4,6 +4,8 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/tokens"
+	"github.com/authd/authd/core/twofactor"
 )
 
 // Module provides the shared *bun.DB and binds every Postgres adapter to its
@@ -17,6 +19,8 @@ var Module = fx.Module("bunpg",
 		fx.Annotate(NewAccountRepository, fx.As(new(core.AccountRepository))),
 		fx.Annotate(NewVerificationRepository, fx.As(new(core.VerificationRepository))),
 		fx.Annotate(NewTransactor, fx.As(new(core.Transactor))),
+		fx.Annotate(NewKeyRepository, fx.As(new(tokens.KeyRepository))),
 		fx.Annotate(NewTaskLock, fx.As(new(core.TaskLock))),
+		fx.Annotate(NewTwoFactorRepository, fx.As(new(twofactor.Repository))),
 	),
 )

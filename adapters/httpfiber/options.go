@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/authd/authd/adapters/httpfiber/internal/cookie"
+	coretokens "github.com/authd/authd/core/tokens"
+	core2fa "github.com/authd/authd/core/twofactor"
 )
 
 // Options configure the HTTP adapter. Zero durations and limits take the
@@ -58,6 +60,15 @@ type Options struct {
 	CookieCacheVersion string
 	// Logger receives the access log and error reports, default slog.Default().
 	Logger *slog.Logger
+	// Tokens turns on better-auth's jwt plugin (GET /token, GET /jwks,
+	// set-auth-jwt on get-session) with this service; nil leaves it off.
+	Tokens *coretokens.Service
+	// Bearer turns on better-auth's bearer plugin: Authorization: Bearer
+	// stands for the session cookie, and set-auth-token carries new ones.
+	Bearer bool
+	// TwoFactor, when set, turns on better-auth's twoFactor plugin: its
+	// routes, the sign-in challenge and twoFactorEnabled on every user.
+	TwoFactor *core2fa.Service
 	// Observe, if set, is told of every request once answered: the route
 	// pattern that matched (UnmatchedRoute for none, so that labels stay
 	// bounded), the method (OtherMethod beyond the standard ones), the

@@ -9,6 +9,8 @@ import (
 	"github.com/authd/authd/adapters/httpfiber/emailpassword"
 	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
 	"github.com/authd/authd/adapters/httpfiber/sessions"
+	"github.com/authd/authd/adapters/httpfiber/tokens"
+	"github.com/authd/authd/adapters/httpfiber/twofactor"
 )
 
 // features are the route groups served under the base path; a new feature
@@ -21,6 +23,7 @@ var features = []struct {
 	{"email-password", emailpassword.Routes},
 	{"sessions", sessions.Routes},
 	{"account", account.Routes},
+	{"tokens", tokens.Routes},
 }
 
 func (s *server) routes(app *fiber.App) error {
@@ -38,6 +41,12 @@ func (s *server) routes(app *fiber.App) error {
 		for _, rt := range feature.routes(s.env) {
 			s.add(app, rt.Method, b+rt.Path, s.env.Handler(rt))
 			ops = append(ops, apiOp{rt.Method, b + rt.Path, feature.name, &rt})
+		}
+	}
+	if s.o.TwoFactor != nil {
+		for _, rt := range twofactor.Routes(s.env, s.o.TwoFactor) {
+			s.add(app, rt.Method, b+rt.Path, s.env.Handler(rt))
+			ops = append(ops, apiOp{rt.Method, b + rt.Path, "two-factor", &rt})
 		}
 	}
 	s.add(app, fiber.MethodGet, b+"/ok", s.ok)

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/twofactor"
 )
 
 // Store holds every table. One lock guards them all: each repository call
@@ -41,6 +42,7 @@ type tables struct {
 	sessionIDs    map[string]string                  // session id -> token
 	accounts      map[string]core.AccountRecord      // by id
 	verifications map[string]core.VerificationRecord // by id
+	twoFactors    map[string]twofactor.Record        // by id
 	backlog       []core.CacheEntry                  // oldest first
 	backlogSeq    int64
 }
@@ -52,6 +54,7 @@ func NewStore() *Store {
 			users: map[string]core.UserRecord{}, emails: map[string]string{},
 			sessions: map[string]core.SessionRecord{}, sessionIDs: map[string]string{},
 			accounts: map[string]core.AccountRecord{}, verifications: map[string]core.VerificationRecord{},
+			twoFactors: map[string]twofactor.Record{},
 		},
 		rl:    NewRateLimiter(),
 		tasks: NewTaskLock(),
@@ -63,6 +66,7 @@ func (s *Store) Sessions() *SessionRepository           { return &SessionReposit
 func (s *Store) Accounts() *AccountRepository           { return &AccountRepository{s} }
 func (s *Store) Verifications() *VerificationRepository { return &VerificationRepository{s} }
 func (s *Store) Tx() *Transactor                        { return &Transactor{s} }
+func (s *Store) TwoFactors() *TwoFactorRepository       { return &TwoFactorRepository{s} }
 func (s *Store) CacheBacklog() *CacheBacklog            { return &CacheBacklog{s} }
 
 // RateLimiter returns the store's limiter; its counters live outside the
@@ -77,7 +81,8 @@ func (t tables) clone() tables {
 		users: maps.Clone(t.users), emails: maps.Clone(t.emails),
 		sessions: maps.Clone(t.sessions), sessionIDs: maps.Clone(t.sessionIDs),
 		accounts: maps.Clone(t.accounts), verifications: maps.Clone(t.verifications),
-		backlog: slices.Clone(t.backlog), backlogSeq: t.backlogSeq,
+		twoFactors: maps.Clone(t.twoFactors),
+		backlog:    slices.Clone(t.backlog), backlogSeq: t.backlogSeq,
 	}
 }
 

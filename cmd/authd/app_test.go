@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -94,6 +97,12 @@ func TestGraphIsCompleteForBothStorages(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
+	twoFactor := testConfig(t, "AUTH_TWO_FACTOR_ENABLED=true")
+	for name, store := range map[string]storage{"postgres": postgresStorage, "memory": memoryStorage} {
+		if err := fx.ValidateApp(appOptions(twoFactor, slog.Default(), store)); err != nil {
+			t.Fatalf("%s with two-factor: %v", name, err)
+		}
+	}
 	shared := testConfig(t, "AUTH_RATE_LIMIT_STORAGE=database")
 	if err := fx.ValidateApp(appOptions(shared, slog.Default(), postgresStorage)); err != nil {
 		t.Fatalf("postgres with the shared rate limiter: %v", err)
@@ -174,6 +183,44 @@ func TestAppRunsOnMemoryAdapters(t *testing.T) {
 	b, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusOK || !strings.Contains(string(b), `"email":"mem@example.com"`) {
 		t.Fatalf("get-session: %d %s", res.StatusCode, b)
+	}
+}
+
+// The plugins are wired from AUTH_JWT_ENABLED and AUTH_BEARER_ENABLED: a
+// bearer token authenticates /token, whose JWT names the configured issuer.
+func TestAppServesTheTokenPlugins(t *testing.T) {
+	cfg := testConfig(t, "AUTH_JWT_ENABLED=true", "AUTH_BEARER_ENABLED=true", "AUTH_JWT_ISSUER=https://id.example.com")
+	startApp(t, cfg, memoryStorage)
+	cookie := signUp(t, cfg, "plugins@example.com")
+	bearer, err := url.QueryUnescape(cookie.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, cfg.AuthBaseURL()+"/token", nil)
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body struct{ Token string }
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("/token with a bearer: %d %v", res.StatusCode, err)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.Split(body.Token, ".")[1])
+	if err != nil || !strings.Contains(string(payload), `"iss":"https://id.example.com"`) {
+		t.Errorf("JWT payload %s (%v)", payload, err)
+	}
+
+	off := testConfig(t)
+	startApp(t, off, memoryStorage)
+	res, err = http.Get(off.AuthBaseURL() + "/jwks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("/jwks with the plugin off: %d", res.StatusCode)
 	}
 }
 

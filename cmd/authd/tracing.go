@@ -19,6 +19,7 @@ import (
 
 	"github.com/authd/authd/adapters/config"
 	"github.com/authd/authd/adapters/httpfiber"
+	"github.com/authd/authd/core/tokens"
 )
 
 // tracingOption exports OpenTelemetry traces over OTLP/HTTP when the
@@ -73,9 +74,9 @@ type observers struct {
 
 // withObservers wraps the provider of httpfiber.Options: metrics and traces
 // see every request when they are on.
-func withObservers(provide func(config.Config, *slog.Logger) httpfiber.Options) func(config.Config, *slog.Logger, observers) httpfiber.Options {
-	return func(cfg config.Config, log *slog.Logger, obs observers) httpfiber.Options {
-		o := provide(cfg, log)
+func withObservers(provide func(config.Config, *slog.Logger, *tokens.Service) httpfiber.Options) func(config.Config, *slog.Logger, *tokens.Service, observers) httpfiber.Options {
+	return func(cfg config.Config, log *slog.Logger, jwt *tokens.Service, obs observers) httpfiber.Options {
+		o := provide(cfg, log, jwt)
 		if obs.Metrics != nil {
 			o.Observe = obs.Metrics.observe
 		}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/tokens"
+	"github.com/authd/authd/core/twofactor"
 )
 
 // Adapters is the set of ports under test. The repositories and the Transactor
@@ -21,7 +23,9 @@ type Adapters struct {
 	Verifications core.VerificationRepository
 	Tx            core.Transactor
 	RateLimiter   core.RateLimiter
+	Keys          tokens.KeyRepository
 	TaskLock      core.TaskLock
+	TwoFactors    twofactor.Repository
 	CacheBacklog  core.CacheBacklog
 	// SessionsExpireThemselves says the session store forgets a session
 	// when it expires (Redis's TTL), as core.SessionRepository allows: the
@@ -39,7 +43,8 @@ func RunAll(t *testing.T, newAdapters func(t *testing.T) Adapters) {
 	}{
 		{"Users", RunUsers}, {"Sessions", RunSessions}, {"Accounts", RunAccounts},
 		{"Verifications", RunVerifications}, {"Tx", RunTx}, {"RateLimiter", RunRateLimiter},
-		{"TaskLock", RunTaskLock}, {"CacheBacklog", RunCacheBacklog},
+		{"Keys", RunKeys},
+		{"TaskLock", RunTaskLock}, {"TwoFactors", RunTwoFactors}, {"CacheBacklog", RunCacheBacklog},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -74,7 +79,8 @@ func nilPorts(a Adapters, names ...string) []string {
 	set := map[string]bool{
 		"Users": a.Users == nil, "Sessions": a.Sessions == nil, "Accounts": a.Accounts == nil,
 		"Verifications": a.Verifications == nil, "Tx": a.Tx == nil, "RateLimiter": a.RateLimiter == nil,
-		"TaskLock": a.TaskLock == nil, "CacheBacklog": a.CacheBacklog == nil,
+		"Keys":     a.Keys == nil,
+		"TaskLock": a.TaskLock == nil, "TwoFactors": a.TwoFactors == nil, "CacheBacklog": a.CacheBacklog == nil,
 	}
 	var out []string
 	for _, n := range names {
