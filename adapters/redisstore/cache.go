@@ -39,14 +39,15 @@ type cache struct {
 	clock   core.Clock
 	// cluster: keys of one request may live on different nodes, so the
 	// read script (which reads a key it does not declare) cannot run.
-	cluster bool
-	reads   *lookups
+	cluster   bool
+	reads     *lookups
+	twoFactor bool
 }
 
 func newCache(rdb redis.UniversalClient, cfg Config, clock core.Clock) *cache {
 	_, cluster := rdb.(*redis.ClusterClient)
 	timeout := cfg.withDefaults().Timeout
-	return &cache{rdb: rdb, timeout: timeout, clock: clock, cluster: cluster, reads: newLookups(rdb, timeout)}
+	return &cache{rdb: rdb, timeout: timeout, clock: clock, cluster: cluster, reads: newLookups(rdb, timeout), twoFactor: cfg.TwoFactor}
 }
 
 func sessionKey(token string) string           { return Prefix + token }
@@ -161,7 +162,7 @@ func (c *cache) mirror(ctx context.Context, s core.Session, u core.User, onlyNew
 	}
 	l = append(live(l, now, func(t string) bool { return t == s.Token() }),
 		listEntry{Token: s.Token(), ExpiresAt: s.ExpiresAt().UnixMilli()})
-	val, _ := json.Marshal(envelope{Session: toSessionJSON(s), User: marshalUser(u)})
+	val, _ := json.Marshal(envelope{Session: toSessionJSON(s), User: marshalUser(u, c.twoFactor)})
 	ttl := ttlSeconds(s.ExpiresAt(), now)
 	if onlyNew && ttl > 0 {
 		ok, err := c.rdb.SetNX(ctx, sessionKey(s.Token()), val, time.Duration(ttl)*time.Second).Result()
@@ -305,7 +306,7 @@ func (c *cache) refreshUser(ctx context.Context, u core.User) error {
 	if err != nil {
 		return err
 	}
-	user := marshalUser(u)
+	user := marshalUser(u, c.twoFactor)
 	for _, e := range live(l, now, func(string) bool { return false }) {
 		raw, err := c.rdb.Get(ctx, sessionKey(e.Token)).Result()
 		if errors.Is(err, redis.Nil) {

@@ -26,6 +26,9 @@ type Config struct {
 	// Timeout bounds every call, default 500 ms: a request must not wait on
 	// a stuck Redis longer than it would on the database fallback.
 	Timeout time.Duration
+	// TwoFactor says better-auth's twoFactor plugin is on: cached users
+	// then carry twoFactorEnabled, as better-auth's do.
+	TwoFactor bool
 }
 
 func (c Config) withDefaults() Config {

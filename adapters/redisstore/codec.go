@@ -48,7 +48,9 @@ type userJSON struct {
 	Image         *string `json:"image"`
 	CreatedAt     jsTime  `json:"createdAt"`
 	UpdatedAt     jsTime  `json:"updatedAt"`
-	ID            string  `json:"id"`
+	// TwoFactorEnabled is there while the twoFactor plugin is on.
+	TwoFactorEnabled *bool  `json:"twoFactorEnabled,omitempty"`
+	ID               string `json:"id"`
 }
 
 // envelope is the value of key <token>. The user stays raw JSON so that a
@@ -90,16 +92,23 @@ func (j sessionJSON) core() core.Session {
 		CreatedAt: j.CreatedAt.time(), UpdatedAt: j.UpdatedAt.time()})
 }
 
-func marshalUser(u core.User) json.RawMessage {
+// marshalUser writes the user as better-auth's adapter returns the row;
+// twoFactor adds the plugin's field.
+func marshalUser(u core.User, twoFactor bool) json.RawMessage {
 	r := u.Record()
-	b, _ := json.Marshal(userJSON{Name: r.Name, Email: r.Email, EmailVerified: r.EmailVerified, Image: r.Image,
-		CreatedAt: jsTime(r.CreatedAt), UpdatedAt: jsTime(r.UpdatedAt), ID: r.ID})
+	j := userJSON{Name: r.Name, Email: r.Email, EmailVerified: r.EmailVerified, Image: r.Image,
+		CreatedAt: jsTime(r.CreatedAt), UpdatedAt: jsTime(r.UpdatedAt), ID: r.ID}
+	if twoFactor {
+		j.TwoFactorEnabled = &r.TwoFactorEnabled
+	}
+	b, _ := json.Marshal(j)
 	return b
 }
 
 func (j userJSON) core() core.User {
 	return core.RehydrateUser(core.UserRecord{ID: j.ID, Name: j.Name, Email: j.Email, EmailVerified: j.EmailVerified,
-		Image: j.Image, CreatedAt: j.CreatedAt.time(), UpdatedAt: j.UpdatedAt.time()})
+		Image: j.Image, CreatedAt: j.CreatedAt.time(), UpdatedAt: j.UpdatedAt.time(),
+		TwoFactorEnabled: j.TwoFactorEnabled != nil && *j.TwoFactorEnabled})
 }
 
 // ttlSeconds is better-auth's getTTLSeconds: whole seconds left, at least 0.

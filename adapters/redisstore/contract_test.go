@@ -27,6 +27,7 @@ func TestContract(t *testing.T) {
 
 func newLayered(t testing.TB) (porttest.Adapters, *redisstore.Layered) {
 	rdb, rcfg := redistest.Client(t)
+	rcfg.TwoFactor = true // the contract checks the plugin's flag too
 	cfg, db := bunpgtest.NewMigratedDatabase(t)
 	clock := core.SystemClock{}
 	tx := bunpg.NewTransactor(db, cfg)
@@ -47,6 +48,8 @@ func newLayered(t testing.TB) (porttest.Adapters, *redisstore.Layered) {
 		RateLimiter:   bunpg.NewRateLimiter(db, cfg),
 		TaskLock:      bunpg.NewTaskLock(db, cfg),
 		CacheBacklog:  backlog,
+		Keys:          bunpg.NewKeyRepository(db, cfg),
+		TwoFactors:    redisstore.NotifyingTwoFactors(bunpg.NewTwoFactorRepository(db, cfg), l),
 	}, l
 }
 
@@ -55,6 +58,7 @@ func newLayered(t testing.TB) (porttest.Adapters, *redisstore.Layered) {
 func TestContractRedisOnly(t *testing.T) {
 	porttest.RunAll(t, func(t *testing.T) porttest.Adapters {
 		rdb, rcfg := redistest.Client(t)
+		rcfg.TwoFactor = true
 		cfg, db := bunpgtest.NewMigratedDatabase(t)
 		r := redisstore.NewRedisOnly(rdb, rcfg, redisstore.RedisOnlyDeps{
 			Users: bunpg.NewUserRepository(db, cfg), Clock: core.SystemClock{}, Log: slog.New(slog.DiscardHandler),
@@ -68,6 +72,8 @@ func TestContractRedisOnly(t *testing.T) {
 			RateLimiter:   bunpg.NewRateLimiter(db, cfg),
 			TaskLock:      bunpg.NewTaskLock(db, cfg),
 			CacheBacklog:  bunpg.NewCacheBacklog(db, cfg),
+			Keys:          bunpg.NewKeyRepository(db, cfg),
+			TwoFactors:    redisstore.NotifyingTwoFactors(bunpg.NewTwoFactorRepository(db, cfg), r),
 
 			SessionsExpireThemselves: true,
 		}

@@ -1,13 +1,17 @@
 package redisstore_test
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/authd/authd/adapters/bunpg"
+	"github.com/authd/authd/adapters/bunpg/bunpgtest"
 	"github.com/authd/authd/adapters/memory"
 	"github.com/authd/authd/adapters/redisstore"
 	"github.com/authd/authd/adapters/redisstore/redistest"
@@ -17,8 +21,9 @@ import (
 func rid() string { return strings.ToLower(rand.Text())[:24] }
 
 // The keys, values and TTLs are better-auth 1.7.25's with
-// @better-auth/redis-storage, as observed from the real package (the e2e
-// suite compares them with a live better-auth too).
+// @better-auth/redis-storage and the twoFactor plugin on (newLayered), as
+// observed from the real package (the e2e suite compares them with a live
+// better-auth, plugin off).
 func TestSessionKeysAreBetterAuths(t *testing.T) {
 	a, _ := newLayered(t)
 	rdb, _ := redistest.Client(t)
@@ -37,7 +42,7 @@ func TestSessionKeysAreBetterAuths(t *testing.T) {
 	}
 	iso := func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 	want := fmt.Sprintf(`{"session":{"expiresAt":"%s","token":"%s","createdAt":"%s","updatedAt":"%s","ipAddress":"","userAgent":"curl/8","userId":"%s","id":"%s"},`+
-		`"user":{"name":"Ann \"A\"","email":"%s","emailVerified":false,"image":null,"createdAt":"%s","updatedAt":"%s","id":"%s"}}`,
+		`"user":{"name":"Ann \"A\"","email":"%s","emailVerified":false,"image":null,"createdAt":"%s","updatedAt":"%s","twoFactorEnabled":false,"id":"%s"}}`,
 		iso(s.ExpiresAt()), s.Token(), iso(now), iso(now), u.ID(), s.ID(), u.Email(), iso(now), iso(now), u.ID())
 	if got := rdb.Get(ctx, "better-auth:"+s.Token()).Val(); got != want {
 		t.Errorf("value of the session key:\n got %s\nwant %s", got, want)
@@ -173,5 +178,48 @@ func TestConcurrentReadsGetTheirOwnSession(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// With the twoFactor plugin on, the cached user carries twoFactorEnabled
+// where better-auth puts it (after updatedAt), and a change of the flag
+// made outside Users reaches every cached session of the user.
+func TestTwoFactorFlagInCachedUsers(t *testing.T) {
+	rdb, rcfg := redistest.Client(t)
+	rcfg.TwoFactor = true
+	cfg, db := bunpgtest.NewMigratedDatabase(t)
+	tx := bunpg.NewTransactor(db, cfg)
+	users := bunpg.NewUserRepository(db, cfg)
+	l := redisstore.NewLayered(rdb, rcfg, redisstore.LayeredDeps{
+		Sessions: bunpg.NewSessionRepository(db, cfg), Users: users, Tx: tx,
+		Backlog: bunpg.NewCacheBacklog(db, cfg), Clock: core.SystemClock{}, Log: slog.New(slog.DiscardHandler),
+	})
+	if !l.Health().Check(t.Context()) {
+		t.Fatal("redis not trusted")
+	}
+	ctx, now := t.Context(), time.Now().UTC()
+	u, _ := core.NewUser(rid(), "F", rid()+"@example.com", nil, now)
+	if err := l.Users().Create(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := core.NewSession(rid(), rid(), u.ID(), now, time.Hour, "", "")
+	if err := l.Sessions().Create(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if v := rdb.Get(ctx, "better-auth:"+s.Token()).Val(); !strings.Contains(v, `"updatedAt":"`+now.Format("2006-01-02T15:04:05.000Z")+`","twoFactorEnabled":false,"id":`) {
+		t.Errorf("cached user without twoFactorEnabled where better-auth puts it: %s", v)
+	}
+	err := redisstore.NewTransactor(tx).WithinTx(ctx, func(ctx context.Context) error {
+		if err := bunpg.NewTwoFactorRepository(db, cfg).SetUserEnabled(ctx, u.ID(), true, now); err != nil {
+			return err
+		}
+		return l.UserChanged(ctx, u.ID())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, got, err := l.Sessions().ByToken(ctx, s.Token())
+	if err != nil || !got.TwoFactorEnabled() {
+		t.Errorf("cached session after the flag was set: twoFactorEnabled %v, %v; want true", got.TwoFactorEnabled(), err)
 	}
 }

@@ -252,3 +252,27 @@ func (u *layeredUsers) change(ctx context.Context, e core.CacheEntry, write, app
 	u.l.applyAfterCommit(ctx, e, owed, apply)
 	return nil
 }
+
+// UserChanged passes a change of the user's row made outside Users (the
+// twoFactor plugin writes its flag itself) to the user's cached sessions
+// once the transaction in ctx commits, as better-auth's updateUser does.
+func (l *Layered) UserChanged(ctx context.Context, userID string) error {
+	e := core.CacheEntry{Kind: core.CacheEvictUser, Subject: userID, At: l.c.clock.Now()}
+	owed := !l.health.Usable()
+	if owed {
+		if err := l.health.owe(ctx, e); err != nil {
+			return err
+		}
+	}
+	l.applyAfterCommit(ctx, e, owed, func(ctx context.Context) error {
+		u, err := l.users.ByID(ctx, userID)
+		if errors.Is(err, core.ErrUserNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return l.c.refreshUser(ctx, u)
+	})
+	return nil
+}

@@ -230,3 +230,19 @@ func (u *redisOnlyUsers) Delete(ctx context.Context, id string) error {
 	}
 	return u.r.users.Delete(ctx, id)
 }
+
+// UserChanged rewrites the user's sessions with the row as it is once the
+// transaction in ctx commits (see Layered.UserChanged).
+func (r *RedisOnly) UserChanged(ctx context.Context, userID string) error {
+	afterCommit(ctx, func(ctx context.Context) {
+		u, err := r.users.ByID(ctx, userID)
+		if err == nil {
+			err = r.c.refreshUser(ctx, u)
+		}
+		if err != nil && !errors.Is(err, core.ErrUserNotFound) {
+			r.health.fail("update user", err)
+			r.health.log.Error("the user's sessions in redis keep the old user data", "error", err.Error())
+		}
+	})
+	return nil
+}

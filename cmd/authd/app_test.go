@@ -231,7 +231,10 @@ func TestGraphIsCompleteWithRedisAndMetrics(t *testing.T) {
 		"redis with metrics": {"AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=redis://127.0.0.1:1/0", "METRICS_ADDR=127.0.0.1:0"},
 		"sessions only in redis": {"AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=redis://127.0.0.1:1/0", "AUTH_STORE_SESSION_IN_DATABASE=false",
 			"METRICS_ADDR=127.0.0.1:0"},
-		"metrics": {"METRICS_ADDR=127.0.0.1:0"},
+		"metrics":               {"METRICS_ADDR=127.0.0.1:0"},
+		"redis with two-factor": {"AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=redis://127.0.0.1:1/0", "AUTH_TWO_FACTOR_ENABLED=true"},
+		"sessions only in redis with two-factor": {"AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=redis://127.0.0.1:1/0",
+			"AUTH_STORE_SESSION_IN_DATABASE=false", "AUTH_TWO_FACTOR_ENABLED=true"},
 	} {
 		if err := fx.ValidateApp(appOptions(testConfig(t, env...), slog.Default(), postgresStorage)); err != nil {
 			t.Errorf("%s: %v", name, err)

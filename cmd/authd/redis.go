@@ -15,6 +15,7 @@ import (
 	"github.com/authd/authd/adapters/memory"
 	"github.com/authd/authd/adapters/redisstore"
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/twofactor"
 )
 
 // redisOption puts Redis in the graph when AUTH_SECONDARY_STORAGE is redis
@@ -27,7 +28,7 @@ func redisOption(cfg config.Config) fx.Option {
 	if cfg.Auth.SecondaryStorage != "redis" {
 		return fx.Options()
 	}
-	rcfg := redisstore.Config{URL: cfg.Redis.URL.Reveal()}
+	rcfg := redisstore.Config{URL: cfg.Redis.URL.Reveal(), TwoFactor: cfg.Auth.TwoFactorEnabled}
 	sessions := fx.Options(
 		fx.Provide(func(rdb redis.UniversalClient, db *bun.DB, bcfg bunpg.Config, clock core.Clock, log *slog.Logger) *redisstore.Layered {
 			return redisstore.NewLayered(rdb, rcfg, redisstore.LayeredDeps{
@@ -36,6 +37,7 @@ func redisOption(cfg config.Config) fx.Option {
 			})
 		}),
 		fx.Provide(func(l *redisstore.Layered) *redisstore.Health { return l.Health() }),
+		fx.Provide(func(l *redisstore.Layered) redisstore.UserNotifier { return l }),
 		fx.Decorate(
 			func(l *redisstore.Layered) core.SessionRepository { return l.Sessions() },
 			func(l *redisstore.Layered) core.UserRepository { return l.Users() },
@@ -49,6 +51,7 @@ func redisOption(cfg config.Config) fx.Option {
 				})
 			}),
 			fx.Provide(func(r *redisstore.RedisOnly) *redisstore.Health { return r.Health() }),
+			fx.Provide(func(r *redisstore.RedisOnly) redisstore.UserNotifier { return r }),
 			fx.Decorate(
 				func(r *redisstore.RedisOnly) core.SessionRepository { return r.Sessions() },
 				func(r *redisstore.RedisOnly) core.UserRepository { return r.Users() },
@@ -72,6 +75,7 @@ func redisOption(cfg config.Config) fx.Option {
 			return rdb, nil
 		}),
 		sessions,
+		twoFactorFlagToRedis(cfg),
 		fx.Decorate(
 			func(tx core.Transactor) core.Transactor { return redisstore.NewTransactor(tx) },
 			func(rdb redis.UniversalClient, clock core.Clock) core.VerificationRepository {
@@ -97,5 +101,17 @@ func redisOption(cfg config.Config) fx.Option {
 func redisRateLimiter(cfg config.Config) fx.Option {
 	return fx.Provide(func(rdb redis.UniversalClient, clock core.Clock, h *redisstore.Health) core.RateLimiter {
 		return redisstore.NewRateLimiter(rdb, redisstore.Config{URL: cfg.Redis.URL.Reveal()}, clock, h, memory.NewRateLimiter())
+	})
+}
+
+// twoFactorFlagToRedis: the twoFactor plugin writes user.two_factor_enabled
+// through its own repository; the user's cached sessions must show the new
+// flag, as better-auth's updateUser refreshes them.
+func twoFactorFlagToRedis(cfg config.Config) fx.Option {
+	if !cfg.Auth.TwoFactorEnabled {
+		return fx.Options()
+	}
+	return fx.Decorate(func(r twofactor.Repository, n redisstore.UserNotifier) twofactor.Repository {
+		return redisstore.NotifyingTwoFactors(r, n)
 	})
 }
