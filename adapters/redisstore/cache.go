@@ -251,7 +251,7 @@ func (c *cache) drop(ctx context.Context, token string) error {
 // revoke is deleteCachedUserSessions: the marker moves to at (never back),
 // which refuses every cached session of the user made before it, then the
 // listed values go, and the list keeps only what is left.
-func (c *cache) revoke(ctx context.Context, userID string, at time.Time) error {
+func (c *cache) revoke(ctx context.Context, userID string, at time.Time, drop func(token string) bool) error {
 	ctx, cancel := c.call(ctx)
 	defer cancel()
 	old, err := c.rdb.Get(ctx, revokedKey(userID)).Result()
@@ -265,13 +265,18 @@ func (c *cache) revoke(ctx context.Context, userID string, at time.Time) error {
 	if err := c.rdb.Set(ctx, revokedKey(userID), strconv.FormatFloat(ms, 'f', -1, 64), revokedBeforeTTL).Err(); err != nil {
 		return err
 	}
-	return c.evict(ctx, userID, "")
+	return c.evict(ctx, userID, drop)
 }
 
-// evict deletes the cached values of the user's listed sessions but except
-// (better-auth's deleteSessions of the others), so that reads go to the
-// database, and keeps the list to the rest.
-func (c *cache) evict(ctx context.Context, userID, except string) error {
+// all and allBut are evict's usual choices of tokens.
+func all(string) bool { return true }
+
+func allBut(except string) func(string) bool { return func(t string) bool { return t != except } }
+
+// evict deletes the cached values of the user's listed sessions that drop
+// picks (better-auth's deleteSessions), so that reads go to the database,
+// and keeps the list to the rest.
+func (c *cache) evict(ctx context.Context, userID string, drop func(token string) bool) error {
 	ctx, cancel := c.call(ctx)
 	defer cancel()
 	l, err := c.list(ctx, userID)
@@ -280,7 +285,7 @@ func (c *cache) evict(ctx context.Context, userID, except string) error {
 	}
 	var keys []string
 	for _, e := range l {
-		if e.Token != except {
+		if drop(e.Token) {
 			keys = append(keys, sessionKey(e.Token))
 		}
 	}
@@ -290,7 +295,7 @@ func (c *cache) evict(ctx context.Context, userID, except string) error {
 		for _, k := range keys {
 			p.Del(ctx, k)
 		}
-		setList(ctx, p, userID, live(l, now, func(t string) bool { return t != except }), now)
+		setList(ctx, p, userID, live(l, now, drop), now)
 		return nil
 	})
 	return err
@@ -339,8 +344,8 @@ func (c *cache) apply(ctx context.Context, e core.CacheEntry) error {
 	case core.CacheDropSession:
 		return c.drop(ctx, e.Subject)
 	case core.CacheRevokeUser:
-		return c.revoke(ctx, e.Subject, e.At)
+		return c.revoke(ctx, e.Subject, e.At, all)
 	default:
-		return c.evict(ctx, e.Subject, "")
+		return c.evict(ctx, e.Subject, all)
 	}
 }

@@ -160,9 +160,9 @@ func (l *layeredSessions) DeleteByUser(ctx context.Context, userID, exceptToken 
 	}
 	l.applyAfterCommit(ctx, e, owed, func(ctx context.Context) error {
 		if exceptToken != "" {
-			return l.c.evict(ctx, userID, exceptToken)
+			return l.c.evict(ctx, userID, allBut(exceptToken))
 		}
-		return l.c.revoke(ctx, userID, e.At)
+		return l.c.revoke(ctx, userID, e.At, all)
 	})
 	return n, nil
 }
@@ -233,7 +233,7 @@ func (u *layeredUsers) Delete(ctx context.Context, id string) error {
 	e := core.CacheEntry{Kind: core.CacheRevokeUser, Subject: id, At: u.l.c.clock.Now()}
 	return u.change(ctx, e,
 		func(ctx context.Context) error { return u.l.users.Delete(ctx, id) },
-		func(ctx context.Context) error { return u.l.c.revoke(ctx, id, e.At) })
+		func(ctx context.Context) error { return u.l.c.revoke(ctx, id, e.At, all) })
 }
 
 func (u *layeredUsers) change(ctx context.Context, e core.CacheEntry, write, apply func(context.Context) error) error {

@@ -148,9 +148,11 @@ func (r *redisSessions) DeleteByToken(ctx context.Context, token string) (bool, 
 	return n > 0, r.afterCommit(ctx, "delete session", func(ctx context.Context) error { return r.c.drop(ctx, token) })
 }
 
-// DeleteByUser revokes every session of the user with better-auth's marker,
-// or, keeping exceptToken, deletes the others one by one (deleteSessions);
-// inside a transaction after its commit, as DeleteByToken.
+// DeleteByUser revokes the user's sessions listed now with better-auth's
+// marker, or, keeping exceptToken, deletes the others one by one
+// (deleteSessions); inside a transaction after its commit, as DeleteByToken.
+// Only the sessions listed now go: one the same transaction issues next
+// (change-password's new session) stays.
 func (r *redisSessions) DeleteByUser(ctx context.Context, userID, exceptToken string) (int, error) {
 	cctx, cancel := r.c.call(ctx)
 	l, err := r.c.list(cctx, userID)
@@ -159,17 +161,24 @@ func (r *redisSessions) DeleteByUser(ctx context.Context, userID, exceptToken st
 		return 0, (*RedisOnly)(r).unavailable("revoke sessions", err)
 	}
 	at := r.c.clock.Now()
+	gone := map[string]bool{}
+	for _, e := range l {
+		if e.Token != exceptToken {
+			gone[e.Token] = true
+		}
+	}
 	n := 0
 	for _, e := range l {
-		if e.Token != exceptToken && e.ExpiresAt > at.UnixMilli() {
+		if gone[e.Token] && e.ExpiresAt > at.UnixMilli() {
 			n++
 		}
 	}
+	drop := func(t string) bool { return gone[t] }
 	return n, r.afterCommit(ctx, "revoke sessions", func(ctx context.Context) error {
 		if exceptToken == "" {
-			return r.c.revoke(ctx, userID, at)
+			return r.c.revoke(ctx, userID, at, drop)
 		}
-		return r.c.evict(ctx, userID, exceptToken)
+		return r.c.evict(ctx, userID, drop)
 	})
 }
 
@@ -225,7 +234,7 @@ func (u *redisOnlyUsers) Update(ctx context.Context, user core.User) error {
 // Delete revokes the user's sessions before the row goes: afterwards a
 // failure could no longer refuse the delete, and the sessions would live on.
 func (u *redisOnlyUsers) Delete(ctx context.Context, id string) error {
-	if err := u.r.c.revoke(ctx, id, u.r.c.clock.Now()); err != nil {
+	if err := u.r.c.revoke(ctx, id, u.r.c.clock.Now(), all); err != nil {
 		return u.r.unavailable("delete user", err)
 	}
 	return u.r.users.Delete(ctx, id)

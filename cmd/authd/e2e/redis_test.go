@@ -240,3 +240,49 @@ func TestRedisSharedRateLimits(t *testing.T) {
 		t.Errorf("the shared counter is %q, want 5", n)
 	}
 }
+
+// TestTwoFactorCrossServerOnRedis: the twoFactor cross-server suite with
+// both servers on one Redis, where challenges, attempt counters and mailed
+// codes (verification values) live only in Redis and cached session users
+// carry twoFactorEnabled.
+func TestTwoFactorCrossServerOnRedis(t *testing.T) {
+	installJS(t)
+	redistest.Client(t)
+	db, _ := bunpgtest.NewMigratedDatabase(t)
+	mailDir := t.TempDir()
+	env := []string{twoFactorOn, "AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=" + redistest.URL()}
+	authd := startAuthd(t, db, startMailSink(t, mailDir), env...)
+	ref := startReferenceWith(t, db, mailDir, env...)
+	t.Run("authd then better-auth", func(t *testing.T) {
+		runJSSuite(t, db, "twofactor-cross.test.mjs", mailDir, "A_URL="+authd.Origin, "B_URL="+ref.Origin)
+	})
+	t.Run("better-auth then authd", func(t *testing.T) {
+		runJSSuite(t, db, "twofactor-cross.test.mjs", mailDir, "A_URL="+ref.Origin, "B_URL="+authd.Origin)
+	})
+}
+
+// The twoFactor suite against authd alone on Redis.
+func TestAuthdTwoFactorSuiteOnRedis(t *testing.T) {
+	installJS(t)
+	redistest.Client(t)
+	db, _ := bunpgtest.NewMigratedDatabase(t)
+	mailDir := t.TempDir()
+	authd := startAuthd(t, db, startMailSink(t, mailDir), twoFactorOn, "AUTH_SECONDARY_STORAGE=redis", "REDIS_URL="+redistest.URL())
+	runJSSuite(t, db, "twofactor.test.mjs", mailDir, "AUTHD_URL="+authd.Origin)
+}
+
+// The better-auth JS client suite against authd on Redis, in both session
+// modes: nothing the client sees changes.
+func TestAuthdClientSuiteOnRedis(t *testing.T) {
+	installJS(t)
+	redistest.Client(t)
+	for _, inDatabase := range []string{"true", "false"} {
+		t.Run("AUTH_STORE_SESSION_IN_DATABASE="+inDatabase, func(t *testing.T) {
+			db, _ := bunpgtest.NewMigratedDatabase(t)
+			mailDir := t.TempDir()
+			authd := startAuthd(t, db, startMailSink(t, mailDir), "AUTH_SECONDARY_STORAGE=redis", "REDIS_URL="+redistest.URL(),
+				"AUTH_STORE_SESSION_IN_DATABASE="+inDatabase)
+			runClientSuite(t, db, authd.Origin, mailDir)
+		})
+	}
+}
