@@ -286,3 +286,13 @@ func TestAuthdClientSuiteOnRedis(t *testing.T) {
 		})
 	}
 }
+
+// The jwt/bearer suite against authd on Redis.
+func TestAuthdTokensSuiteOnRedis(t *testing.T) {
+	installJS(t)
+	redistest.Client(t)
+	db, _ := bunpgtest.NewMigratedDatabase(t)
+	mailDir := t.TempDir()
+	authd := startAuthd(t, db, startMailSink(t, mailDir), slices.Concat(pluginsOn, []string{"AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=" + redistest.URL()})...)
+	runTokensSuite(t, db, authd.Origin, authd.Origin, authd.Origin)
+}
