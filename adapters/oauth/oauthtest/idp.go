@@ -1,0 +1,389 @@
+// Package oauthtest is a loopback OpenID Connect provider for tests: the
+// end-to-end suite points authd and the real better-auth at the same one.
+// It checks what a strict provider checks (client_secret_post credentials,
+// the redirect_uri of the authorization, PKCE S256, single-use codes) and
+// can misbehave on demand (slow, garbage, errors) for the fault battery.
+package oauthtest
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// User is an account at the provider.
+type User struct {
+	Sub           string
+	Email         string
+	EmailVerified bool
+	Name          string
+	Picture       string
+}
+
+// Behaviour switches; the zero value is a well-behaved provider.
+type Behaviour struct {
+	// Delay holds every answer this long (a slow or hung provider).
+	Delay time.Duration
+	// Garbage answers the token, user-info and discovery endpoints with a
+	// body that is not JSON.
+	Garbage bool
+	// TokenStatus, when set, is the status of every token answer.
+	TokenStatus int
+	// NoIss leaves iss off the authorization response.
+	NoIss bool
+	// ExpiresIn is the access token lifetime sent (0: 3600 s; negative: omitted).
+	ExpiresIn time.Duration
+	// IDTokenLifetime is the id_token's exp - iat (0: 1 h).
+	IDTokenLifetime time.Duration
+	// NoIDTokenEmail leaves email out of the id_token, so that clients
+	// must ask the user-info endpoint.
+	NoIDTokenEmail bool
+}
+
+// IdP is a running provider. Its issuer is URL.
+type IdP struct {
+	URL                    string
+	ClientID, ClientSecret string
+
+	srv *httptest.Server
+	key *rsa.PrivateKey
+	kid string
+
+	mu       sync.Mutex
+	b        Behaviour
+	users    map[string]User // by email
+	def      string          // email of the user chosen without login_hint
+	codes    map[string]grant
+	access   map[string]grant
+	refresh  map[string]grant
+	tokenLog []url.Values
+}
+
+type grant struct {
+	user                                 User
+	redirectURI, challenge, nonce, scope string
+}
+
+// Start serves a provider on a loopback port until Close.
+func Start(clientID, clientSecret string) *IdP {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	p := &IdP{ClientID: clientID, ClientSecret: clientSecret, key: key, kid: randHex(8),
+		users: map[string]User{}, codes: map[string]grant{}, access: map[string]grant{}, refresh: map[string]grant{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
+	mux.HandleFunc("GET /jwks", p.jwks)
+	mux.HandleFunc("GET /authorize", p.authorize)
+	mux.HandleFunc("POST /token", p.token)
+	mux.HandleFunc("GET /userinfo", p.userinfo)
+	p.srv = httptest.NewServer(p.slow(mux))
+	p.URL = p.srv.URL
+	return p
+}
+
+func (p *IdP) Close() { p.srv.Close() }
+
+// DiscoveryURL is the OIDC discovery document's address.
+func (p *IdP) DiscoveryURL() string { return p.URL + "/.well-known/openid-configuration" }
+
+// AddUser registers u; the first one added is the default user.
+func (p *IdP) AddUser(u User) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.users[strings.ToLower(u.Email)] = u
+	if p.def == "" {
+		p.def = strings.ToLower(u.Email)
+	}
+}
+
+// Set replaces the behaviour switches.
+func (p *IdP) Set(b Behaviour) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.b = b
+}
+
+func (p *IdP) behaviour() Behaviour {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.b
+}
+
+// TokenRequests returns the forms posted to the token endpoint so far.
+func (p *IdP) TokenRequests() []url.Values {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]url.Values(nil), p.tokenLog...)
+}
+
+func (p *IdP) slow(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := p.behaviour().Delay; d > 0 {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (p *IdP) garbage(w http.ResponseWriter) bool {
+	if !p.behaviour().Garbage {
+		return false
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte("<html>not json"))
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func (p *IdP) discovery(w http.ResponseWriter, _ *http.Request) {
+	if p.garbage(w) {
+		return
+	}
+	writeJSON(w, 200, map[string]any{
+		"issuer":                                         p.URL,
+		"authorization_endpoint":                         p.URL + "/authorize",
+		"token_endpoint":                                 p.URL + "/token",
+		"userinfo_endpoint":                              p.URL + "/userinfo",
+		"jwks_uri":                                       p.URL + "/jwks",
+		"response_types_supported":                       []string{"code"},
+		"subject_types_supported":                        []string{"public"},
+		"id_token_signing_alg_values_supported":          []string{"RS256"},
+		"code_challenge_methods_supported":               []string{"S256"},
+		"authorization_response_iss_parameter_supported": true,
+	})
+}
+
+func (p *IdP) jwks(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, 200, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &p.key.PublicKey, KeyID: p.kid, Algorithm: "RS256", Use: "sig"}}})
+}
+
+// authorize consents at once for the user named by login_hint (else the
+// default user) and redirects back with a code; ?deny=1 (an extra
+// parameter) refuses with access_denied.
+func (p *IdP) authorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	redirect, err := url.Parse(q.Get("redirect_uri"))
+	if q.Get("client_id") != p.ClientID || err != nil || redirect.Scheme != "http" || q.Get("response_type") != "code" {
+		http.Error(w, "invalid_request", http.StatusBadRequest)
+		return
+	}
+	if m := q.Get("code_challenge_method"); q.Get("code_challenge") != "" && m != "S256" {
+		http.Error(w, "only S256", http.StatusBadRequest)
+		return
+	}
+	back := redirect.Query()
+	back.Set("state", q.Get("state"))
+	if !p.behaviour().NoIss {
+		back.Set("iss", p.URL)
+	}
+	p.mu.Lock()
+	email := strings.ToLower(q.Get("login_hint"))
+	if email == "" {
+		email = p.def
+	}
+	u, ok := p.users[email]
+	p.mu.Unlock()
+	switch {
+	case q.Get("deny") == "1":
+		back.Set("error", "access_denied")
+		back.Set("error_description", "The user said no")
+	case !ok:
+		back.Set("error", "login_required")
+	default:
+		code := randHex(16)
+		p.mu.Lock()
+		p.codes[code] = grant{user: u, redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"),
+			nonce: q.Get("nonce"), scope: q.Get("scope")}
+		p.mu.Unlock()
+		back.Set("code", code)
+	}
+	redirect.RawQuery = back.Encode()
+	http.Redirect(w, r, redirect.String(), http.StatusFound)
+}
+
+func tokenError(w http.ResponseWriter, code string) {
+	writeJSON(w, http.StatusBadRequest, map[string]string{"error": code})
+}
+
+func (p *IdP) token(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		tokenError(w, "invalid_request")
+		return
+	}
+	p.mu.Lock()
+	p.tokenLog = append(p.tokenLog, r.PostForm)
+	p.mu.Unlock()
+	if p.garbage(w) {
+		return
+	}
+	if s := p.behaviour().TokenStatus; s != 0 {
+		writeJSON(w, s, map[string]string{"error": "server_error"})
+		return
+	}
+	// client_secret_post only: credentials in the body, none in a header.
+	if r.Header.Get("Authorization") != "" || r.PostForm.Get("client_id") != p.ClientID ||
+		r.PostForm.Get("client_secret") != p.ClientSecret {
+		tokenError(w, "invalid_client")
+		return
+	}
+	var g grant
+	p.mu.Lock()
+	switch r.PostForm.Get("grant_type") {
+	case "authorization_code":
+		code := r.PostForm.Get("code")
+		c, ok := p.codes[code]
+		delete(p.codes, code) // single use, even when the rest is wrong
+		p.mu.Unlock()
+		if !ok || c.redirectURI != r.PostForm.Get("redirect_uri") {
+			tokenError(w, "invalid_grant")
+			return
+		}
+		if c.challenge != "" {
+			sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+			if base64.RawURLEncoding.EncodeToString(sum[:]) != c.challenge {
+				tokenError(w, "invalid_grant")
+				return
+			}
+		}
+		g = c
+	case "refresh_token":
+		rt := r.PostForm.Get("refresh_token")
+		c, ok := p.refresh[rt]
+		delete(p.refresh, rt)
+		p.mu.Unlock()
+		if !ok {
+			tokenError(w, "invalid_grant")
+			return
+		}
+		g = c
+		g.nonce = ""
+	default:
+		p.mu.Unlock()
+		tokenError(w, "unsupported_grant_type")
+		return
+	}
+	p.issue(w, g)
+}
+
+func (p *IdP) issue(w http.ResponseWriter, g grant) {
+	b := p.behaviour()
+	at, rt := "at-"+randHex(16), "rt-"+randHex(16)
+	p.mu.Lock()
+	p.access[at], p.refresh[rt] = g, g
+	p.mu.Unlock()
+	out := map[string]any{"access_token": at, "token_type": "Bearer", "refresh_token": rt, "scope": g.scope}
+	switch {
+	case b.ExpiresIn == 0:
+		out["expires_in"] = 3600
+	case b.ExpiresIn > 0:
+		out["expires_in"] = int(b.ExpiresIn / time.Second)
+	}
+	if strings.Contains(" "+g.scope+" ", " openid ") {
+		out["id_token"] = p.IDToken(g.user, p.ClientID, g.nonce, time.Now(), b.IDTokenLifetime, b.NoIDTokenEmail)
+	}
+	writeJSON(w, 200, out)
+}
+
+// IDToken signs an id_token for u with the provider's key.
+func (p *IdP) IDToken(u User, audience, nonce string, iat time.Time, lifetime time.Duration, noEmail bool) string {
+	return p.SignClaims(p.Claims(u, audience, nonce, iat, lifetime, noEmail))
+}
+
+// Claims are the id_token claims IDToken signs.
+func (p *IdP) Claims(u User, audience, nonce string, iat time.Time, lifetime time.Duration, noEmail bool) map[string]any {
+	if lifetime == 0 {
+		lifetime = time.Hour
+	}
+	c := map[string]any{"iss": p.URL, "sub": u.Sub, "aud": audience, "iat": iat.Unix(), "exp": iat.Add(lifetime).Unix(),
+		"name": u.Name}
+	if !noEmail {
+		c["email"], c["email_verified"] = u.Email, u.EmailVerified
+	}
+	if u.Picture != "" {
+		c["picture"] = u.Picture
+	}
+	if nonce != "" {
+		c["nonce"] = nonce
+	}
+	return c
+}
+
+// SignClaims signs any claims with the provider's key (RS256).
+func (p *IdP) SignClaims(claims map[string]any) string {
+	return sign(p.key, p.kid, claims)
+}
+
+func sign(key *rsa.PrivateKey, kid string, claims map[string]any) string {
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key},
+		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", kid))
+	if err != nil {
+		panic(err)
+	}
+	payload, _ := json.Marshal(claims)
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		panic(err)
+	}
+	s, _ := jws.CompactSerialize()
+	return s
+}
+
+// ForeignSign signs claims with a key the provider does not publish (a
+// forged token).
+func ForeignSign(claims map[string]any) string {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return sign(key, randHex(8), claims)
+}
+
+func (p *IdP) userinfo(w http.ResponseWriter, r *http.Request) {
+	if p.garbage(w) {
+		return
+	}
+	at, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	p.mu.Lock()
+	g, known := p.access[at]
+	p.mu.Unlock()
+	if !ok || !known {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	u := g.user
+	out := map[string]any{"sub": u.Sub, "id": u.Sub, "email": u.Email, "email_verified": u.EmailVerified, "name": u.Name}
+	if u.Picture != "" {
+		out["picture"] = u.Picture
+	}
+	writeJSON(w, 200, out)
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
