@@ -22,6 +22,9 @@ type Config struct {
 	HTTP HTTP `koanf:"http"`
 	DB   DB   `koanf:"db"`
 	SMTP SMTP `koanf:"smtp"`
+	// OAuth is read from variables that carry a provider id
+	// (AUTH_OAUTH_<ID>_*, AUTH_SOCIAL_<NAME>_*); see oauth.go.
+	OAuth OAuthProviders `koanf:"-"`
 }
 
 // App holds process-wide settings.
@@ -65,6 +68,15 @@ type Auth struct {
 	// waiting (0 = 64 per run), beyond which sign-ins get 503.
 	PasswordHashConcurrency int `koanf:"password_hash_concurrency"`
 	PasswordHashQueue       int `koanf:"password_hash_queue"`
+
+	// Social sign-in (better-auth's account options and genericOAuth ids).
+	OAuthProviders                     []string      `koanf:"oauth_providers"`
+	OAuthTimeout                       time.Duration `koanf:"oauth_timeout"`
+	AccountLinkingEnabled              bool          `koanf:"account_linking_enabled"`
+	AccountLinkingTrustedProviders     []string      `koanf:"account_linking_trusted_providers"`
+	AccountLinkingAllowDifferentEmails bool          `koanf:"account_linking_allow_different_emails"`
+	AccountLinkingAllowUnlinkingAll    bool          `koanf:"account_linking_allow_unlinking_all"`
+	EncryptOAuthTokens                 bool          `koanf:"encrypt_oauth_tokens"`
 }
 
 // HTTP holds the listener's limits.
@@ -155,6 +167,10 @@ func defaults() map[string]any {
 		"auth.password_hash_concurrency":         0,
 		"auth.password_hash_queue":               0,
 		"smtp.from":                              "authd <no-reply@localhost>",
+		"auth.oauth_providers":                   []string{},
+		"auth.oauth_timeout":                     "10s",
+		"auth.account_linking_enabled":           true,
+		"auth.account_linking_trusted_providers": []string{},
 	}
 }
 

@@ -130,6 +130,13 @@ func TestEnvironmentNames(t *testing.T) {
 		"SMTP_HOST=mail", "SMTP_PORT=25", "SMTP_TLS=tls", "SMTP_USERNAME=mu", "SMTP_PASSWORD=mp", "SMTP_FROM=x@example.com",
 		"SMTP_WORKERS=2", "SMTP_QUEUE_SIZE=8", "SMTP_SEND_TIMEOUT=9s",
 		"AUTH_PASSWORD_HASH_CONCURRENCY=3", "AUTH_PASSWORD_HASH_QUEUE=5",
+		"AUTH_OAUTH_PROVIDERS=corp-sso", "AUTH_OAUTH_TIMEOUT=4s", "AUTH_ACCOUNT_LINKING_ENABLED=false",
+		"AUTH_ACCOUNT_LINKING_TRUSTED_PROVIDERS=corp-sso,github", "AUTH_ACCOUNT_LINKING_ALLOW_DIFFERENT_EMAILS=true",
+		"AUTH_ACCOUNT_LINKING_ALLOW_UNLINKING_ALL=true", "AUTH_ENCRYPT_OAUTH_TOKENS=true",
+		"AUTH_OAUTH_CORP_SSO_CLIENT_ID=cid", "AUTH_OAUTH_CORP_SSO_CLIENT_SECRET=cs",
+		"AUTH_OAUTH_CORP_SSO_AUTHORIZATION_URL=https://sso.example.com/a", "AUTH_OAUTH_CORP_SSO_TOKEN_URL=https://sso.example.com/t",
+		"AUTH_OAUTH_CORP_SSO_USER_INFO_URL=https://sso.example.com/u", "AUTH_OAUTH_CORP_SSO_SCOPES=a b,c", "AUTH_OAUTH_CORP_SSO_PKCE=false",
+		"AUTH_SOCIAL_GITHUB_CLIENT_ID=gh", "AUTH_SOCIAL_GITHUB_CLIENT_SECRET=ghs", "AUTH_SOCIAL_GITHUB_BASE_URL=https://ghe.example.com",
 		// Platforms set variables of their own; they must not break start-up.
 		"PATH=/bin", "APP_UNKNOWN=1", "AUTH=1", "KUBERNETES_SERVICE_HOST=10.0.0.1",
 	})
@@ -148,7 +155,10 @@ func TestEnvironmentNames(t *testing.T) {
 			TrustedProxies: []string{"10.0.0.0/8", "127.0.0.1"}, CookieCacheMaxAge: 5 * time.Minute, CookieCacheVersion: "2",
 			JanitorInterval:          time.Minute,
 			SignInFailuresPerNetwork: 7, SignInFailuresPerAccount: 70,
-			PasswordHashConcurrency: 3, PasswordHashQueue: 5},
+			PasswordHashConcurrency: 3, PasswordHashQueue: 5,
+			OAuthProviders: []string{"corp-sso"}, OAuthTimeout: 4 * time.Second, AccountLinkingEnabled: false,
+			AccountLinkingTrustedProviders: []string{"corp-sso", "github"}, AccountLinkingAllowDifferentEmails: true,
+			AccountLinkingAllowUnlinkingAll: true, EncryptOAuthTokens: true},
 		HTTP: config.HTTP{Addr: ":9000", BodyLimit: 1024, ReadTimeout: time.Second, WriteTimeout: 2 * time.Second,
 			IdleTimeout: 3 * time.Second, ShutdownTimeout: 4 * time.Second, MaxConns: 5},
 		DB: config.DB{Host: "db", Port: 6543, Name: "n", User: "u", Password: "pw", SSLMode: "verify-full",
@@ -157,6 +167,16 @@ func TestEnvironmentNames(t *testing.T) {
 		SMTP: config.SMTP{Host: "mail", Port: 25, TLS: "tls", Username: "mu", Password: "mp", From: "x@example.com",
 			Workers: 2, QueueSize: 8, SendTimeout: 9 * time.Second},
 	}
+	wantOAuth := config.OAuthProviders{
+		Generic: []config.GenericOAuth{{ID: "corp-sso", ClientID: "cid", ClientSecret: "cs",
+			AuthorizationURL: "https://sso.example.com/a", TokenURL: "https://sso.example.com/t", UserInfoURL: "https://sso.example.com/u",
+			Scopes: []string{"a", "b", "c"}, PKCE: false}},
+		Builtin: []config.BuiltinOAuth{{Name: "github", ClientID: "gh", ClientSecret: "ghs", BaseURL: "https://ghe.example.com"}},
+	}
+	if fmt.Sprintf("%+v", c.OAuth) != fmt.Sprintf("%+v", wantOAuth) || c.OAuth.Generic[0].ClientSecret.Reveal() != "cs" {
+		t.Errorf("oauth providers\n%+v\nwant\n%+v", c.OAuth, wantOAuth)
+	}
+	c.OAuth = config.OAuthProviders{}
 	// Compare by JSON with secrets revealed, so that every field is covered.
 	if got, w := dump(c), dump(want); got != w {
 		t.Errorf("loaded\n%s\nwant\n%s", got, w)

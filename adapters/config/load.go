@@ -96,6 +96,7 @@ func Load(opts ...Option) (Config, error) {
 	if err := unmarshal(k, &c); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
+	c.OAuth = readOAuth(c.Auth.OAuthProviders, oauthEnv(procEnv, appEnv == "development", o.dotenvFile))
 	return c, nil
 }
 
