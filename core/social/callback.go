@@ -16,6 +16,7 @@ import (
 type CallbackInput struct {
 	ProviderID                         string
 	Code, State, Error, ErrorDesc, Iss string
+	User                               string // Apple's user JSON
 	StateCookie                        string
 	Meta                               core.RequestMeta
 }
@@ -149,6 +150,7 @@ func (s *Service) finish(ctx context.Context, in CallbackInput, f flowState) (Ca
 	if err != nil {
 		return CallbackResult{}, refuse(errInvalidCode)
 	}
+	tokens.User = in.User
 	prof, err := p.UserInfo(ctx, tokens, f.IDTokenNonce)
 	if err != nil || strings.TrimSpace(prof.ID) == "" || prof.ID == "undefined" || prof.ID == "null" {
 		return CallbackResult{}, refuse(errUserInfo)

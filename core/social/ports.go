@@ -63,6 +63,9 @@ type Tokens struct {
 	AccessTokenExpiresIn               time.Duration
 	RefreshTokenExpiresIn              time.Duration
 	Scopes                             []string
+	// User is the callback's user parameter (Apple sends the name there,
+	// once); empty elsewhere.
+	User string
 }
 
 // Profile is the user as the provider describes them. ID is the account

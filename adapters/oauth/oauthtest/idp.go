@@ -6,12 +6,14 @@
 package oauthtest
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -86,6 +88,7 @@ func Start(clientID, clientSecret string) *IdP {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
 	mux.HandleFunc("GET /jwks", p.jwks)
+	mux.HandleFunc("GET /oauth2/v3/certs", p.jwks) // where Google serves its keys
 	mux.HandleFunc("GET /authorize", p.authorize)
 	mux.HandleFunc("POST /token", p.token)
 	mux.HandleFunc("GET /userinfo", p.userinfo)
@@ -132,6 +135,11 @@ func (p *IdP) TokenRequests() []url.Values {
 func (p *IdP) slow(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if d := p.behaviour().Delay; d > 0 {
+			// Reading the body first lets the server notice a client that
+			// gave up (it watches the connection only once the body is
+			// consumed), so that Close does not wait out the delay.
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
 			select {
 			case <-time.After(d):
 			case <-r.Context().Done():

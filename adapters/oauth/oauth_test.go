@@ -1,0 +1,168 @@
+package oauth_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authd/authd/adapters/oauth"
+	"github.com/authd/authd/adapters/oauth/oauthtest"
+	"github.com/authd/authd/core/social"
+)
+
+// fakeGitHub serves GitHub's /user and /user/emails for one token.
+func fakeGitHub(t *testing.T, user, emails string) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	auth := func(h func(w http.ResponseWriter)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer gho_token" || r.Header.Get("User-Agent") == "" {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			h(w)
+		}
+	}
+	mux.HandleFunc("GET /api/v3/user", auth(func(w http.ResponseWriter) { w.Write([]byte(user)) }))
+	mux.HandleFunc("GET /api/v3/user/emails", auth(func(w http.ResponseWriter) { w.Write([]byte(emails)) }))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestGitHubProfileTakesThePrimaryVerifiedEmail(t *testing.T) {
+	base := fakeGitHub(t, `{"id":583231,"login":"octocat","name":null,"email":null,"avatar_url":"https://avatars.test/u/583231"}`,
+		`[{"email":"old@example.com","primary":false,"verified":true},{"email":"octo@example.com","primary":true,"verified":true}]`)
+	p, err := oauth.NewBuiltin(oauth.BuiltinConfig{Name: "github", ClientID: "c", ClientSecret: "s", BaseURL: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof, err := p.UserInfo(context.Background(), social.Tokens{AccessToken: "gho_token"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prof.ID != "583231" || prof.Email != "octo@example.com" || !prof.EmailVerified || prof.Name != "octocat" ||
+		prof.Image == nil || *prof.Image != "https://avatars.test/u/583231" {
+		t.Fatalf("profile %+v", prof)
+	}
+	if _, err := p.UserInfo(context.Background(), social.Tokens{AccessToken: "wrong"}, ""); err == nil {
+		t.Fatal("a refused token gave a profile")
+	}
+	u, _ := p.AuthorizationURL(context.Background(), social.AuthorizationRequest{State: "s", RedirectURI: "http://app/cb", CodeVerifier: "v"})
+	if !strings.HasPrefix(u, base+"/login/oauth/authorize?") || !strings.Contains(u, "scope=read%3Auser+user%3Aemail") {
+		t.Fatalf("authorization URL %s", u)
+	}
+}
+
+func TestGitHubProfileEmailUnverifiedWhenNotListed(t *testing.T) {
+	base := fakeGitHub(t, `{"id":1,"login":"l","name":"N","email":"public@example.com"}`,
+		`[{"email":"other@example.com","primary":true,"verified":true}]`)
+	p, _ := oauth.NewBuiltin(oauth.BuiltinConfig{Name: "github", ClientID: "c", ClientSecret: "s", BaseURL: base})
+	prof, err := p.UserInfo(context.Background(), social.Tokens{AccessToken: "gho_token"}, "")
+	if err != nil || prof.Email != "public@example.com" || prof.EmailVerified || prof.Name != "N" {
+		t.Fatalf("profile %+v %v", prof, err)
+	}
+}
+
+func TestGoogleIDTokenChecks(t *testing.T) {
+	idp := oauthtest.Start("google-client", "s")
+	defer idp.Close()
+	p, err := oauth.NewBuiltin(oauth.BuiltinConfig{Name: "google", ClientID: "google-client", ClientSecret: "s", BaseURL: idp.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := oauthtest.User{Sub: "g-1", Email: "g@example.com", EmailVerified: true, Name: "G"}
+	now := time.Now()
+	ctx := context.Background()
+	good := idp.IDToken(u, "google-client", "n-1", now, time.Hour, false)
+	prof, err := p.VerifyIDToken(ctx, good, "n-1")
+	if err != nil || prof.ID != "g-1" || prof.Email != "g@example.com" || !prof.EmailVerified {
+		t.Fatalf("valid token: %+v %v", prof, err)
+	}
+	if _, err := p.VerifyIDToken(ctx, good, ""); err != nil {
+		t.Fatalf("valid token, no nonce expected: %v", err)
+	}
+	expiredClaims := idp.Claims(u, "google-client", "", now.Add(-2*time.Hour), time.Hour, false)
+	cases := map[string]struct{ token, nonce string }{
+		"wrong audience": {idp.IDToken(u, "someone-else", "", now, time.Hour, false), ""},
+		"expired":        {idp.SignClaims(expiredClaims), ""},
+		"bad signature":  {oauthtest.ForeignSign(idp.Claims(u, "google-client", "", now, time.Hour, false)), ""},
+		"wrong nonce":    {good, "n-2"},
+		"too old":        {idp.IDToken(u, "google-client", "", now.Add(-3*time.Hour), 4*time.Hour, false), ""},
+		"not a JWT":      {"abc.def", ""},
+	}
+	for name, c := range cases {
+		if _, err := p.VerifyIDToken(ctx, c.token, c.nonce); !errors.Is(err, social.ErrInvalidToken) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestProvidersWithoutIDTokens(t *testing.T) {
+	for _, name := range []string{"github", "discord", "gitlab"} {
+		p, _ := oauth.NewBuiltin(oauth.BuiltinConfig{Name: name, ClientID: "c", ClientSecret: "s"})
+		if _, err := p.VerifyIDToken(context.Background(), "x.y.z", ""); !errors.Is(err, social.ErrIDTokenNotSupported) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	g := oauth.NewGeneric(oauth.GenericConfig{ID: "plain", ClientID: "c", ClientSecret: "s", AuthorizationURL: "http://127.0.0.1:1/a", TokenURL: "http://127.0.0.1:1/t"})
+	if _, err := g.VerifyIDToken(context.Background(), "x.y.z", ""); !errors.Is(err, social.ErrIDTokenNotSupported) {
+		t.Errorf("plain OAuth2: %v", err)
+	}
+}
+
+// A provider that hangs or floods costs a bounded wait and bounded memory.
+func TestProviderCallsAreBounded(t *testing.T) {
+	idp := oauthtest.Start("c", "s")
+	defer idp.Close()
+	g := oauth.NewGeneric(oauth.GenericConfig{ID: "x", ClientID: "c", ClientSecret: "s", DiscoveryURL: idp.DiscoveryURL(),
+		PKCE: true, Timeout: 200 * time.Millisecond})
+	if _, err := g.Describe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	idp.Set(oauthtest.Behaviour{Delay: time.Minute})
+	start := time.Now()
+	if _, err := g.ExchangeCode(context.Background(), "code", "v", "http://app/cb"); err == nil {
+		t.Fatal("a hung token endpoint gave tokens")
+	}
+	if time.Since(start) > 30*time.Second {
+		t.Fatal("the token request outlived its timeout by far")
+	}
+	idp.Set(oauthtest.Behaviour{})
+
+	big := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"sub":"x","pad":"`))
+		w.Write([]byte(strings.Repeat("a", 2<<20)))
+		w.Write([]byte(`"}`))
+	}))
+	defer big.Close()
+	plain := oauth.NewGeneric(oauth.GenericConfig{ID: "p", ClientID: "c", ClientSecret: "s", AuthorizationURL: big.URL,
+		TokenURL: big.URL, UserInfoURL: big.URL})
+	if _, err := plain.UserInfo(context.Background(), social.Tokens{AccessToken: "a"}, ""); err == nil {
+		t.Fatal("a 2 MiB profile was read")
+	}
+}
+
+func TestCipherRoundTripAndKeySeparation(t *testing.T) {
+	c, _ := oauth.NewCipher("s3cret-s3cret-s3cret-s3cret-s3cret")
+	sealed, err := c.SealToken("tok")
+	if err != nil || sealed == "tok" {
+		t.Fatal(sealed, err)
+	}
+	if got, err := c.OpenToken(sealed); err != nil || got != "tok" {
+		t.Fatal(got, err)
+	}
+	if _, err := c.OpenLinkSession(sealed); err == nil {
+		t.Fatal("a token sealed for storage opened as a link session")
+	}
+	other, _ := oauth.NewCipher("another-secret-another-secret-xx")
+	if _, err := other.OpenToken(sealed); err == nil {
+		t.Fatal("opened under another secret")
+	}
+}
