@@ -189,7 +189,7 @@ func (p *IdP) jwks(w http.ResponseWriter, _ *http.Request) {
 }
 
 // authorize consents at once for the user named by login_hint (else the
-// default user) and redirects back with a code; ?deny=1 (an extra
+// default user; an unknown hint is a new account) and redirects back with a code; ?deny=1 (an extra
 // parameter) refuses with access_denied.
 func (p *IdP) authorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -213,6 +213,17 @@ func (p *IdP) authorize(w http.ResponseWriter, r *http.Request) {
 		email = p.def
 	}
 	u, ok := p.users[email]
+	if !ok && email != "" {
+		// Any login_hint is an account, so that a suite written in
+		// another language needs no set-up call: its subject follows
+		// from the address, and addresses starting with "unverified"
+		// are not verified.
+		sum := sha256.Sum256([]byte(email))
+		local, _, _ := strings.Cut(email, "@")
+		u = User{Sub: "sub-" + hex.EncodeToString(sum[:8]), Email: email,
+			EmailVerified: !strings.HasPrefix(email, "unverified"), Name: "IdP " + local}
+		p.users[email], ok = u, true
+	}
 	p.mu.Unlock()
 	switch {
 	case q.Get("deny") == "1":

@@ -1,6 +1,7 @@
 // The real better-auth 1.7.25, configured the way authd behaves by default and
 // mapped onto authd's Postgres schema (snake_case columns, singular tables).
 import { betterAuth } from "better-auth";
+import { genericOAuth } from "better-auth/plugins";
 import pg from "pg";
 import { writeMail } from "./mail.mjs";
 
@@ -18,12 +19,49 @@ export function poolFromEnv() {
 	return new pg.Pool({ max: 5 });
 }
 
+// Social sign-in from authd's variables (AUTH_OAUTH_*, AUTH_ACCOUNT_LINKING_*,
+// AUTH_ENCRYPT_OAUTH_TOKENS), mapped onto genericOAuth and account options.
+const envList = (v) => (v ?? "").split(/[\s,]+/).filter(Boolean);
+const envBool = (v, dflt) => (v === undefined || v === "" ? dflt : v === "true" || v === "1");
+
+export function socialFromEnv(env = process.env) {
+	const config = envList(env.AUTH_OAUTH_PROVIDERS).map((providerId) => {
+		const p = `AUTH_OAUTH_${providerId.toUpperCase().replaceAll("-", "_")}_`;
+		const c = {
+			providerId,
+			clientId: env[`${p}CLIENT_ID`],
+			clientSecret: env[`${p}CLIENT_SECRET`],
+			pkce: envBool(env[`${p}PKCE`], true),
+		};
+		if (env[`${p}DISCOVERY_URL`]) c.discoveryUrl = env[`${p}DISCOVERY_URL`];
+		if (env[`${p}AUTHORIZATION_URL`]) c.authorizationUrl = env[`${p}AUTHORIZATION_URL`];
+		if (env[`${p}TOKEN_URL`]) c.tokenUrl = env[`${p}TOKEN_URL`];
+		if (env[`${p}USER_INFO_URL`]) c.userInfoUrl = env[`${p}USER_INFO_URL`];
+		if (env[`${p}SCOPES`]) c.scopes = envList(env[`${p}SCOPES`]);
+		return c;
+	});
+	return {
+		plugins: config.length ? [genericOAuth({ config })] : [],
+		account: {
+			encryptOAuthTokens: envBool(env.AUTH_ENCRYPT_OAUTH_TOKENS, false),
+			accountLinking: {
+				enabled: envBool(env.AUTH_ACCOUNT_LINKING_ENABLED, true),
+				trustedProviders: envList(env.AUTH_ACCOUNT_LINKING_TRUSTED_PROVIDERS),
+				allowDifferentEmails: envBool(env.AUTH_ACCOUNT_LINKING_ALLOW_DIFFERENT_EMAILS, false),
+				allowUnlinkingAll: envBool(env.AUTH_ACCOUNT_LINKING_ALLOW_UNLINKING_ALL, false),
+			},
+		},
+	};
+}
+
 const link = (title, url) => `${title}\n\n${url}\n`;
 
 export function createReferenceAuth({ baseURL, mailDir, pool, secret }) {
 	assertUTC();
 	const send = (to, subject, text) => writeMail(mailDir, { to, subject, text });
+	const social = socialFromEnv();
 	return betterAuth({
+		plugins: social.plugins,
 		baseURL,
 		secret,
 		database: pool,
@@ -74,6 +112,7 @@ export function createReferenceAuth({ baseURL, mailDir, pool, secret }) {
 			},
 		},
 		account: {
+			...social.account,
 			modelName: "account",
 			fields: {
 				accountId: "account_id",

@@ -1,0 +1,71 @@
+package e2e
+
+import (
+	"errors"
+	"os/exec"
+	"testing"
+
+	"github.com/authd/authd/adapters/bunpg"
+	"github.com/authd/authd/adapters/bunpg/bunpgtest"
+	"github.com/authd/authd/adapters/oauth/oauthtest"
+)
+
+// startIdP serves the loopback OpenID provider both servers are pointed at.
+func startIdP(t *testing.T) *oauthtest.IdP {
+	t.Helper()
+	idp := oauthtest.Start("client-e2e", "secret-e2e")
+	t.Cleanup(idp.Close)
+	return idp
+}
+
+// socialSettings configure a server (either) with the provider twice: as
+// OIDC through discovery ("fake") and as plain OAuth2 endpoints without
+// PKCE ("plain").
+func socialSettings(idp *oauthtest.IdP, extra ...string) []string {
+	return append([]string{
+		"AUTH_OAUTH_PROVIDERS=fake,plain",
+		"AUTH_OAUTH_FAKE_CLIENT_ID=" + idp.ClientID, "AUTH_OAUTH_FAKE_CLIENT_SECRET=" + idp.ClientSecret,
+		"AUTH_OAUTH_FAKE_DISCOVERY_URL=" + idp.DiscoveryURL(), "AUTH_OAUTH_FAKE_SCOPES=email profile",
+		"AUTH_OAUTH_PLAIN_CLIENT_ID=" + idp.ClientID, "AUTH_OAUTH_PLAIN_CLIENT_SECRET=" + idp.ClientSecret,
+		"AUTH_OAUTH_PLAIN_AUTHORIZATION_URL=" + idp.URL + "/authorize", "AUTH_OAUTH_PLAIN_TOKEN_URL=" + idp.URL + "/token",
+		"AUTH_OAUTH_PLAIN_USER_INFO_URL=" + idp.URL + "/userinfo", "AUTH_OAUTH_PLAIN_SCOPES=email,profile",
+		"AUTH_OAUTH_PLAIN_PKCE=false",
+	}, extra...)
+}
+
+// runJS runs one node test file with env and fails t if it fails.
+func runJS(t *testing.T, env []string, file string) {
+	t.Helper()
+	err := runNode(t, env, "--test", "--test-reporter=spec", file)
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		t.Fatalf("%s failed (exit %d); see the node output above", file, exit.ExitCode())
+	case err != nil:
+		t.Fatalf("run node: %v", err)
+	}
+}
+
+func runSocialSuite(t *testing.T, db bunpg.Config, idp *oauthtest.IdP, origin string) {
+	t.Helper()
+	runJS(t, nodeEnv(db, "AUTHD_URL="+origin, "IDP_URL="+idp.URL), "social.test.mjs")
+}
+
+// TestReferenceSocialSuite runs the social suite against better-auth with
+// genericOAuth configured from the same variables: if it fails here, the
+// suite (not authd) is wrong.
+func TestReferenceSocialSuite(t *testing.T) {
+	db, _ := bunpgtest.NewMigratedDatabase(t)
+	idp := startIdP(t)
+	ref := startReferenceWith(t, db, t.TempDir(), socialSettings(idp)...)
+	runSocialSuite(t, db, idp, ref.Origin)
+}
+
+func TestAuthdSocialSuite(t *testing.T) {
+	installJS(t)
+	db, _ := bunpgtest.NewMigratedDatabase(t)
+	idp := startIdP(t)
+	mailDir := t.TempDir()
+	authd := startAuthd(t, db, startMailSink(t, mailDir), socialSettings(idp)...)
+	runSocialSuite(t, db, idp, authd.Origin)
+}
