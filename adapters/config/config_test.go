@@ -441,6 +441,9 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"AUTH_JANITOR_INTERVAL":  "1m",
 		"SMTP_FROM":              "a@b.cd", "SMTP_TLS": "none", "SMTP_WORKERS": "1", "SMTP_QUEUE_SIZE": "1", "SMTP_SEND_TIMEOUT": "1s",
 		"AUTH_PASSWORD_HASH_CONCURRENCY": "1", "AUTH_PASSWORD_HASH_QUEUE": "1",
+		"AUTH_OAUTH_PROVIDERS": "corp", "AUTH_OAUTH_TIMEOUT": "1s", "AUTH_ACCOUNT_LINKING_ENABLED": "false",
+		"AUTH_ACCOUNT_LINKING_TRUSTED_PROVIDERS": "corp", "AUTH_ACCOUNT_LINKING_ALLOW_DIFFERENT_EMAILS": "true",
+		"AUTH_ACCOUNT_LINKING_ALLOW_UNLINKING_ALL": "true", "AUTH_ENCRYPT_OAUTH_TOKENS": "true",
 	}
 	for _, name := range want {
 		c, err := load(t, validEnv(name+"="+samples[name]))
