@@ -94,3 +94,30 @@ func TestLayering(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPFeatureLayering keeps the HTTP adapter's feature groups
+// independent: a feature package (adapters/httpfiber/<feature>) and the
+// shared internals import neither the root package, which assembles them,
+// nor any feature package, so that a feature is added or removed as a
+// package and one line in routes.go.
+func TestHTTPFeatureLayering(t *testing.T) {
+	const root = "adapters/httpfiber"
+	feature := func(dir string) bool {
+		rest, ok := strings.CutPrefix(dir, root+"/")
+		return ok && !strings.Contains(rest, "/") && rest != "internal"
+	}
+	for dir, imps := range imports(t) {
+		if !within(dir, root) || dir == root {
+			continue
+		}
+		for _, p := range imps {
+			internal, ok := strings.CutPrefix(p, module)
+			if !ok {
+				continue
+			}
+			if internal == root || (feature(internal) && internal != dir) {
+				t.Errorf("%s imports %s: features and internals never import the root or another feature", dir, p)
+			}
+		}
+	}
+}

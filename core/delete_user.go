@@ -18,9 +18,6 @@ type DeleteUserInput struct {
 // instead ("Verification email sent").
 type DeleteUserResult struct{ Deleted bool }
 
-// errInvalidDeleteToken is better-auth's answer to a bad deletion token: 404.
-var errInvalidDeleteToken = ErrInvalidToken.WithKind(KindNotFound)
-
 // DeleteUserEnabled reports Policy.DeleteUserEnabled, which the HTTP adapter
 // checks before anything else on GET /delete-user/callback, as better-auth
 // does: a disabled route answers 404 without reading the session.
@@ -56,9 +53,9 @@ func (a *Auth) DeleteUser(ctx context.Context, v SessionView, in DeleteUserInput
 		}
 		err := a.d.Users.Delete(ctx, v.User.ID())
 		if errors.Is(err, ErrUserNotFound) {
-			// Deleted meanwhile, with this session: better-auth's session
-			// middleware would answer a request arriving now with 401.
-			return DeleteUserResult{}, ErrUnauthorized
+			// Deleted meanwhile, with this session: a request arriving now
+			// would find no session.
+			return DeleteUserResult{}, ErrSessionNotFound
 		}
 		if err != nil {
 			return DeleteUserResult{}, err
@@ -86,25 +83,25 @@ func (a *Auth) DeleteUser(ctx context.Context, v SessionView, in DeleteUserInput
 // DeleteUserCallback redeems a deletion token for the signed-in user and
 // deletes them with their sessions and accounts. The token is consumed in the
 // same transaction as the deletion; a token that is unknown, expired or minted
-// for another user is ErrInvalidToken (404), and a foreign token is left
+// for another user is ErrInvalidToken, and a foreign token is left
 // untouched.
 func (a *Auth) DeleteUserCallback(ctx context.Context, v SessionView, token string) error {
 	if !a.p.DeleteUserEnabled {
 		return ErrDeleteUserDisabled
 	}
 	if token == "" {
-		return errInvalidDeleteToken
+		return ErrInvalidToken
 	}
 	return a.d.Tx.WithinTx(ctx, func(ctx context.Context) error {
 		ver, err := a.d.Verifications.Consume(ctx, DeleteAccountPrefix+token)
 		if errors.Is(err, ErrVerificationNotFound) {
-			return errInvalidDeleteToken
+			return ErrInvalidToken
 		}
 		if err != nil {
 			return err
 		}
 		if ver.Expired(a.now()) || ver.Value() != v.User.ID() {
-			return errInvalidDeleteToken
+			return ErrInvalidToken
 		}
 		return a.d.Users.Delete(ctx, v.User.ID())
 	})

@@ -74,12 +74,6 @@ type VerifyEmailResult struct {
 	ConfirmationSent bool
 }
 
-var (
-	errVerifyInvalidToken = ErrInvalidToken.WithKind(KindUnauthenticated)
-	errVerifyUserNotFound = ErrUserNotFound.WithKind(KindUnauthenticated)
-	errVerifyInvalidUser  = ErrInvalidUser.WithKind(KindUnauthenticated)
-)
-
 // VerifyEmail redeems a verification JWT (GET /verify-email). Tokens are
 // stateless and stay valid until they expire.
 //
@@ -94,18 +88,18 @@ var (
 // current is the caller's session, if any; on a change of email it must be
 // the same user's (ErrInvalidUser). callbackURL is the link's own, carried on
 // to any link this step mails. Errors: ErrInvalidToken, ErrTokenExpired,
-// ErrUserNotFound, all with Kind Unauthenticated.
+// ErrUserNotFound, ErrInvalidUser.
 func (a *Auth) VerifyEmail(ctx context.Context, token, callbackURL string, current *SessionView) (VerifyEmailResult, error) {
 	claims, err := a.d.EmailTokens.Parse(token, a.now())
 	if errors.Is(err, ErrTokenExpired) {
 		return VerifyEmailResult{}, ErrTokenExpired
 	}
 	if err != nil {
-		return VerifyEmailResult{}, errVerifyInvalidToken.With(err)
+		return VerifyEmailResult{}, ErrInvalidToken.With(err)
 	}
 	email, err := NormalizeEmail(claims.Email)
 	if err != nil {
-		return VerifyEmailResult{}, errVerifyInvalidToken
+		return VerifyEmailResult{}, ErrInvalidToken
 	}
 	// The user is read and written in one transaction, which holds the row,
 	// so a concurrent update-user cannot undo the verification or the change.
@@ -124,13 +118,13 @@ func (a *Auth) VerifyEmail(ctx context.Context, token, callbackURL string, curre
 func (a *Auth) redeemEmailToken(ctx context.Context, email string, claims EmailClaims, callbackURL string, current *SessionView) (VerifyEmailResult, error) {
 	u, err := a.d.Users.ByEmail(ctx, email)
 	if errors.Is(err, ErrUserNotFound) {
-		return VerifyEmailResult{}, errVerifyUserNotFound
+		return VerifyEmailResult{}, ErrUserNotFound
 	}
 	if err != nil {
 		return VerifyEmailResult{}, err
 	}
 	if claims.UserID != "" && claims.UserID != u.ID() {
-		return VerifyEmailResult{}, errVerifyInvalidToken
+		return VerifyEmailResult{}, ErrInvalidToken
 	}
 	if claims.UpdateTo != "" {
 		return a.applyEmailChange(ctx, u, claims, callbackURL, current)
@@ -138,7 +132,7 @@ func (a *Auth) redeemEmailToken(ctx context.Context, email string, claims EmailC
 	if claims.RequestType != "" {
 		// A change-email request type without a target is not a token we
 		// issue; never let it pass as a plain verification.
-		return VerifyEmailResult{}, errVerifyInvalidToken
+		return VerifyEmailResult{}, ErrInvalidToken
 	}
 	if u.EmailVerified() {
 		return VerifyEmailResult{}, nil
@@ -152,11 +146,11 @@ func (a *Auth) redeemEmailToken(ctx context.Context, email string, claims EmailC
 
 func (a *Auth) applyEmailChange(ctx context.Context, u User, c EmailClaims, callbackURL string, current *SessionView) (VerifyEmailResult, error) {
 	if current != nil && current.User.ID() != u.ID() {
-		return VerifyEmailResult{}, errVerifyInvalidUser
+		return VerifyEmailResult{}, ErrInvalidUser
 	}
 	newEmail, err := NormalizeEmail(c.UpdateTo)
 	if err != nil {
-		return VerifyEmailResult{}, errVerifyInvalidToken
+		return VerifyEmailResult{}, ErrInvalidToken
 	}
 	switch c.RequestType {
 	case requestChangeEmailConfirmation:
@@ -166,7 +160,7 @@ func (a *Auth) applyEmailChange(ctx context.Context, u User, c EmailClaims, call
 		return VerifyEmailResult{ConfirmationSent: true}, nil
 	case requestChangeEmailVerification:
 		if err := u.ChangeEmail(newEmail, true, a.now()); err != nil {
-			return VerifyEmailResult{}, errVerifyInvalidToken
+			return VerifyEmailResult{}, ErrInvalidToken
 		}
 		if err := a.d.Users.Update(ctx, u); err != nil {
 			return VerifyEmailResult{}, err
@@ -174,7 +168,7 @@ func (a *Auth) applyEmailChange(ctx context.Context, u User, c EmailClaims, call
 		return VerifyEmailResult{User: &u, EmailChanged: true}, nil
 	case "":
 		if err := u.ChangeEmail(newEmail, false, a.now()); err != nil {
-			return VerifyEmailResult{}, errVerifyInvalidToken
+			return VerifyEmailResult{}, ErrInvalidToken
 		}
 		if err := a.d.Users.Update(ctx, u); err != nil {
 			return VerifyEmailResult{}, err
@@ -183,6 +177,6 @@ func (a *Auth) applyEmailChange(ctx context.Context, u User, c EmailClaims, call
 		_ = a.sendVerificationMail(ctx, u, callbackURL)
 		return VerifyEmailResult{User: &u, EmailChanged: true}, nil
 	default:
-		return VerifyEmailResult{}, errVerifyInvalidToken
+		return VerifyEmailResult{}, ErrInvalidToken
 	}
 }

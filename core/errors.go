@@ -1,12 +1,13 @@
 package core
 
 import (
-	"errors"
 	"time"
 )
 
-// Kind classifies an error by what the caller can do about it. The HTTP adapter
-// maps each Kind to exactly one status; core never speaks HTTP.
+// Kind classifies an error by what the caller can do about it: retry later
+// (Unavailable, RateLimited), fix the request, or nothing (Internal). Core
+// never speaks HTTP; the HTTP adapter decides each error's status, code and
+// body, per route where better-auth answers one failure differently.
 type Kind int
 
 const (
@@ -21,8 +22,8 @@ const (
 )
 
 // Error is the one error type that crosses from core to the driving adapters.
-// Code and Message are better-auth's wire values; Err keeps the internal cause,
-// which is logged but never sent to clients.
+// Code names the failure (one per sentinel) and Message describes it; Err
+// keeps the internal cause, which is logged but never sent to clients.
 type Error struct {
 	Kind    Kind
 	Code    string
@@ -31,6 +32,8 @@ type Error struct {
 	// RetryAfter is set on KindRateLimited errors: how long until the same
 	// request can succeed. The HTTP adapter sends it as X-Retry-After.
 	RetryAfter time.Duration
+	// sentinel is the package-level error this one was derived from.
+	sentinel *Error
 }
 
 func (e *Error) Error() string {
@@ -42,15 +45,20 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is matches on Code, so a sentinel matches the same failure raised with a
-// different Kind (better-auth answers INVALID_TOKEN with 400, 401 or 404
-// depending on the route) or with a wrapped cause.
+// Is matches a sentinel and every copy of it (With, RetryIn), so each
+// sentinel names exactly one failure.
 func (e *Error) Is(target error) bool {
-	var t *Error
-	if !errors.As(target, &t) {
-		return false
+	t, ok := target.(*Error)
+	return ok && t.Sentinel() == e.Sentinel()
+}
+
+// Sentinel returns the package-level error e derives from (e itself for
+// errors made elsewhere), for adapters that look failures up in a table.
+func (e *Error) Sentinel() *Error {
+	if e.sentinel != nil {
+		return e.sentinel
 	}
-	return t.Code == e.Code
+	return e
 }
 
 // With returns a copy of e carrying cause, for adapters that translate an
@@ -61,14 +69,6 @@ func (e *Error) With(cause error) *Error {
 	return &c
 }
 
-// WithKind returns a copy of e with another Kind, for routes where better-auth
-// answers the same code with a different status.
-func (e *Error) WithKind(k Kind) *Error {
-	c := *e
-	c.Kind = k
-	return &c
-}
-
 // RetryIn returns a copy of e that tells the caller to wait d.
 func (e *Error) RetryIn(d time.Duration) *Error {
 	c := *e
@@ -76,7 +76,11 @@ func (e *Error) RetryIn(d time.Duration) *Error {
 	return &c
 }
 
-func newErr(k Kind, code, msg string) *Error { return &Error{Kind: k, Code: code, Message: msg} }
+func newErr(k Kind, code, msg string) *Error {
+	e := &Error{Kind: k, Code: code, Message: msg}
+	e.sentinel = e
+	return e
+}
 
 // Errors raised by repositories. Adapters must return these (possibly wrapped
 // with With) so that the contract suite can assert on them with errors.Is.
@@ -85,7 +89,7 @@ var (
 	ErrUserExists           = newErr(KindConflict, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL", "User already exists. Use another email.")
 	ErrSessionNotFound      = newErr(KindUnauthenticated, "SESSION_NOT_FOUND", "Session not found")
 	ErrAccountNotFound      = newErr(KindInvalid, "ACCOUNT_NOT_FOUND", "Account not found")
-	ErrVerificationNotFound = newErr(KindInvalid, "INVALID_TOKEN", "Invalid token")
+	ErrVerificationNotFound = newErr(KindInvalid, "VERIFICATION_NOT_FOUND", "Verification not found")
 	ErrDuplicate            = newErr(KindConflict, "DUPLICATE", "Duplicate value")
 	// ErrPasswordChanged is AccountRepository.SetPassword losing its
 	// compare-and-set; flows answer with better-auth's own error instead.
@@ -97,7 +101,6 @@ var (
 
 // Errors raised by the auth engine, with better-auth's codes and messages.
 var (
-	ErrUnauthorized             = newErr(KindUnauthenticated, "UNAUTHORIZED", "Unauthorized")
 	ErrInvalidEmail             = newErr(KindInvalid, "INVALID_EMAIL", "Invalid email")
 	ErrInvalidEmailOrPassword   = newErr(KindUnauthenticated, "INVALID_EMAIL_OR_PASSWORD", "Invalid email or password")
 	ErrInvalidPassword          = newErr(KindInvalid, "INVALID_PASSWORD", "Invalid password")
@@ -116,13 +119,10 @@ var (
 	ErrFailedToCreateSession    = newErr(KindUnauthenticated, "FAILED_TO_CREATE_SESSION", "Failed to create session")
 	ErrFailedToGetSession       = newErr(KindUnauthenticated, "FAILED_TO_GET_SESSION", "Failed to get session")
 	ErrFailedToGetUserInfo      = newErr(KindNotFound, "FAILED_TO_GET_USER_INFO", "Failed to get user info")
-	ErrDeleteUserDisabled       = newErr(KindNotFound, "NOT_FOUND", "")
-	// Bodies without a code on the wire (better-auth's APIError.fromStatus);
-	// the HTTP adapter omits "code" when Code starts with "-".
-	ErrNoFieldsToUpdate = newErr(KindInvalid, "-NO_FIELDS_TO_UPDATE", "No fields to update")
-	ErrEmailIsTheSame   = newErr(KindInvalid, "-EMAIL_IS_THE_SAME", "Email is the same")
-	ErrVerificationOff  = newErr(KindInvalid, "-VERIFICATION_EMAIL_NOT_ENABLED", "Verification email isn't enabled")
-	// ErrTooManyRequests is better-auth's rate-limit answer; raise it with
-	// RetryIn.
-	ErrTooManyRequests = newErr(KindRateLimited, "-TOO_MANY_REQUESTS", "Too many requests. Please try again later.")
+	ErrDeleteUserDisabled       = newErr(KindNotFound, "DELETE_USER_DISABLED", "Deleting users is disabled")
+	ErrNoFieldsToUpdate         = newErr(KindInvalid, "NO_FIELDS_TO_UPDATE", "No fields to update")
+	ErrEmailIsTheSame           = newErr(KindInvalid, "EMAIL_IS_THE_SAME", "Email is the same")
+	ErrVerificationOff          = newErr(KindInvalid, "VERIFICATION_EMAIL_NOT_ENABLED", "Verification email isn't enabled")
+	// ErrTooManyRequests: raise it with RetryIn.
+	ErrTooManyRequests = newErr(KindRateLimited, "TOO_MANY_REQUESTS", "Too many requests. Please try again later.")
 )

@@ -32,8 +32,8 @@ func TestBusyHasherRefusesBeforeLookups(t *testing.T) {
 		d.Users = users
 	})
 	e.signUp("known@example.com", busyTestPassword)
-	e.hasher.busy.Store(true)
-	lookups, ops := users.lookups.Load(), e.hasher.ops.Load()
+	e.hasher.Saturated.Store(true)
+	lookups, ops := users.lookups.Load(), e.hasher.Ops.Load()
 
 	attempts := map[string]func() error{
 		"sign-in, known address": func() error {
@@ -69,11 +69,11 @@ func TestBusyHasherRefusesBeforeLookups(t *testing.T) {
 	if n := users.lookups.Load() - lookups; n != 0 {
 		t.Errorf("%d user lookups while the hasher was busy, want none", n)
 	}
-	if n := e.hasher.ops.Load() - ops; n != 0 {
+	if n := e.hasher.Ops.Load() - ops; n != 0 {
 		t.Errorf("%d hash operations while the hasher was busy, want none", n)
 	}
 
-	e.hasher.busy.Store(false)
+	e.hasher.Saturated.Store(false)
 	e.signIn("known@example.com", busyTestPassword)
 	for range e.policy.FailedSignInsPerNetwork {
 		if _, err := e.auth.SignInEmail(ctx, core.SignInInput{Email: "nobody@example.com", Password: "wrong password"}); !errors.Is(err, core.ErrInvalidEmailOrPassword) {

@@ -3,8 +3,6 @@ package core_test
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/url"
 	"strings"
@@ -16,48 +14,12 @@ import (
 	"github.com/authd/authd/adapters/emailtoken"
 	"github.com/authd/authd/adapters/memory"
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/coretest"
 )
 
 const baseURL = "http://localhost:8100/api/auth"
 
 var t0 = time.Date(2026, 11, 26, 4, 40, 27, 253_000_000, time.UTC)
-
-// fakeHasher is a fast stand-in for scrypt that counts its work, so that tests
-// can assert that two paths spent the same number of hash operations.
-type fakeHasher struct {
-	ops atomic.Int64
-	// beforeVerifyResult, when set, runs inside Verify after the comparison,
-	// to inject a concurrent change at the slowest point of a real check.
-	beforeVerifyResult func()
-	// busy is what Busy reports.
-	busy atomic.Bool
-}
-
-func (h *fakeHasher) Busy() bool { return h.busy.Load() }
-
-const fakePrefix = "fake$"
-
-func fakeHash(pw string) string {
-	sum := sha256.Sum256([]byte(pw))
-	return fakePrefix + hex.EncodeToString(sum[:])
-}
-
-func (h *fakeHasher) Hash(ctx context.Context, pw string) (string, error) {
-	h.ops.Add(1)
-	return fakeHash(pw), ctx.Err()
-}
-
-func (h *fakeHasher) Verify(ctx context.Context, hash, pw string) (bool, error) {
-	h.ops.Add(1)
-	if !strings.HasPrefix(hash, fakePrefix) {
-		return false, errors.New("fake hasher: malformed hash")
-	}
-	ok := hash == fakeHash(pw)
-	if h.beforeVerifyResult != nil {
-		h.beforeVerifyResult()
-	}
-	return ok, ctx.Err()
-}
 
 // outbox records mail; fail makes Send report an error after recording.
 type outbox struct {
@@ -117,7 +79,7 @@ type env struct {
 	deps   core.Deps
 	policy core.Policy
 	clock  *core.FixedClock
-	hasher *fakeHasher
+	hasher *coretest.Hasher
 	mail   *outbox
 	signer *emailtoken.JWTSigner
 	limit  *memory.RateLimiter
@@ -133,7 +95,7 @@ func newEnv(t *testing.T, tweak func(p *core.Policy, d *core.Deps)) *env {
 		t.Fatal(err)
 	}
 	store := memory.NewStore()
-	e := &env{t: t, store: store, clock: &core.FixedClock{T: t0}, hasher: &fakeHasher{}, mail: &outbox{}, signer: signer,
+	e := &env{t: t, store: store, clock: &core.FixedClock{T: t0}, hasher: &coretest.Hasher{}, mail: &outbox{}, signer: signer,
 		limit: memory.NewRateLimiter()}
 	e.policy = core.DefaultPolicy(baseURL)
 	e.policy.DeleteUserEnabled = true
@@ -142,7 +104,7 @@ func newEnv(t *testing.T, tweak func(p *core.Policy, d *core.Deps)) *env {
 		Users: store.Users(), Sessions: store.Sessions(), Accounts: store.Accounts(),
 		Verifications: store.Verifications(), Tx: store.Tx(),
 		Hasher: e.hasher, EmailTokens: signer, Mailer: e.mail, Limiter: e.limit, Clock: e.clock, Random: rand.Reader,
-		DecoyHash: fakeHash("decoy: a password nobody is given"),
+		DecoyHash: coretest.Hash("decoy: a password nobody is given"),
 	}
 	if tweak != nil {
 		tweak(&e.policy, &e.deps)

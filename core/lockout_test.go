@@ -147,11 +147,11 @@ func TestSessionPasswordChecksCount(t *testing.T) {
 	}
 	e.wantThrottled(signInFrom("u@x.test", "right-password", "203.0.113.6"), time.Hour)
 	for _, c := range checks {
-		ops := e.hasher.ops.Load()
+		ops := e.hasher.Ops.Load()
 		if err := c.run("right-password"); kindOf(err) != core.KindRateLimited {
 			t.Errorf("%s with the budget used up: %v, want 429", c.name, err)
 		}
-		if e.hasher.ops.Load() != ops {
+		if e.hasher.Ops.Load() != ops {
 			t.Errorf("%s: a refused check was hashed", c.name)
 		}
 	}

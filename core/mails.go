@@ -2,7 +2,8 @@ package core
 
 import (
 	"context"
-	"strings"
+
+	"github.com/authd/authd/core/jsuri"
 )
 
 // Email claim request types, as better-auth writes them in change-email tokens.
@@ -10,25 +11,6 @@ const (
 	requestChangeEmailConfirmation = "change-email-confirmation"
 	requestChangeEmailVerification = "change-email-verification"
 )
-
-// EncodeURIComponent escapes s exactly like JavaScript's function of that
-// name (everything but A-Z a-z 0-9 - _ . ! ~ * ' ( )), so that mailed links
-// and cookie values are byte-identical to better-auth's.
-func EncodeURIComponent(s string) string {
-	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if isAlnum(c) || strings.IndexByte("-_.!~*'()", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&15])
-	}
-	return b.String()
-}
 
 func orSlash(callbackURL string) string {
 	if callbackURL == "" {
@@ -38,17 +20,17 @@ func orSlash(callbackURL string) string {
 }
 
 func (a *Auth) verifyEmailURL(token, callbackURL string) string {
-	return a.baseURL + "/verify-email?token=" + token + "&callbackURL=" + EncodeURIComponent(orSlash(callbackURL))
+	return a.baseURL + "/verify-email?token=" + token + "&callbackURL=" + jsuri.EncodeURIComponent(orSlash(callbackURL))
 }
 
 // resetPasswordURL leaves callbackURL empty when there is no redirectTo, as
 // better-auth does; its GET /reset-password/:token then rejects the link.
 func (a *Auth) resetPasswordURL(token, redirectTo string) string {
-	return a.baseURL + "/reset-password/" + token + "?callbackURL=" + EncodeURIComponent(redirectTo)
+	return a.baseURL + "/reset-password/" + token + "?callbackURL=" + jsuri.EncodeURIComponent(redirectTo)
 }
 
 func (a *Auth) deleteUserURL(token, callbackURL string) string {
-	return a.baseURL + "/delete-user/callback?token=" + token + "&callbackURL=" + EncodeURIComponent(orSlash(callbackURL))
+	return a.baseURL + "/delete-user/callback?token=" + token + "&callbackURL=" + jsuri.EncodeURIComponent(orSlash(callbackURL))
 }
 
 // send hands m to the mailer and drops its error on purpose: better-auth only

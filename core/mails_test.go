@@ -65,10 +65,3 @@ func TestConcurrentRefreshAtBoundary(t *testing.T) {
 		t.Fatalf("expiresAt = %v", v.Session.ExpiresAt())
 	}
 }
-
-func TestEncodeURIComponentMatchesJavaScript(t *testing.T) {
-	// encodeURIComponent("a b/c?d=é+*~'()!") in Node 20.
-	if got := core.EncodeURIComponent("a b/c?d=é+*~'()!"); got != "a%20b%2Fc%3Fd%3D%C3%A9%2B*~'()!" {
-		t.Errorf("EncodeURIComponent: %s", got)
-	}
-}

@@ -122,7 +122,7 @@ func (a *Auth) ResetPassword(ctx context.Context, token, newPassword string) err
 		user, err := a.d.Users.ByID(ctx, userID)
 		if err != nil {
 			if errors.Is(err, ErrUserNotFound) {
-				return ErrUserNotFound.WithKind(KindInvalid)
+				return ErrUserNotFound
 			}
 			return err
 		}

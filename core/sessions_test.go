@@ -95,7 +95,7 @@ func TestExpiredSessionIsDeleted(t *testing.T) {
 	// RequireSession treats expiry alike.
 	e.clock.Advance(7 * day)
 	_, err = e.auth.RequireSession(ctx, r.Session.Token())
-	e.mustFail(err, core.ErrUnauthorized)
+	e.mustFail(err, core.ErrSessionNotFound)
 	if e.countSessions(r.User.ID()) != 0 {
 		t.Fatal("expired row kept")
 	}
@@ -105,9 +105,9 @@ func TestRequireSessionNeverRefreshes(t *testing.T) {
 	e := newEnv(t, nil)
 	tok := e.signUp("u@x.test", "12345678").Session.Token()
 	_, err := e.auth.RequireSession(ctx, "unknown")
-	e.mustFail(err, core.ErrUnauthorized)
+	e.mustFail(err, core.ErrSessionNotFound)
 	_, err = e.auth.RequireSession(ctx, "")
-	e.mustFail(err, core.ErrUnauthorized)
+	e.mustFail(err, core.ErrSessionNotFound)
 	e.clock.Advance(3 * day)
 	v := e.view(tok)
 	if !v.Session.ExpiresAt().Equal(t0.Add(7 * day)) {
@@ -200,7 +200,7 @@ func TestRevokeSession(t *testing.T) {
 	if err != nil || cur {
 		t.Fatalf("own other: cur=%v err=%v", cur, err)
 	}
-	if _, err := e.auth.RequireSession(ctx, second); !errors.Is(err, core.ErrUnauthorized) {
+	if _, err := e.auth.RequireSession(ctx, second); !errors.Is(err, core.ErrSessionNotFound) {
 		t.Fatal("own session not revoked")
 	}
 	cur, err = e.auth.RevokeSession(ctx, v, v.Session.Token())

@@ -47,10 +47,10 @@ func TestSignInValidation(t *testing.T) {
 	e.signUp("u@x.test", "12345678")
 	_, err := e.auth.SignInEmail(ctx, core.SignInInput{Email: "not-an-email", Password: "12345678"})
 	e.mustFail(err, core.ErrInvalidEmail)
-	ops := e.hasher.ops.Load()
+	ops := e.hasher.Ops.Load()
 	_, err = e.auth.SignInEmail(ctx, core.SignInInput{Email: "u@x.test", Password: strings.Repeat("x", 129)})
 	e.mustFail(err, core.ErrPasswordTooLong)
-	if e.hasher.ops.Load() != ops {
+	if e.hasher.Ops.Load() != ops {
 		t.Fatal("an over-long password was hashed")
 	}
 	// No minimum on sign-in: a short wrong password is just wrong.
@@ -79,13 +79,13 @@ func TestSignInEnumeration(t *testing.T) {
 
 			var first error
 			for _, email := range []string{"unknown@x.test", "social@x.test", "nullpw@x.test", "known@x.test"} {
-				before := e.hasher.ops.Load()
+				before := e.hasher.Ops.Load()
 				r, err := e.auth.SignInEmail(ctx, core.SignInInput{Email: email, Password: "wrong-password"})
 				if r.Session != nil {
 					t.Fatalf("%s: session returned", email)
 				}
 				e.mustFail(err, core.ErrInvalidEmailOrPassword)
-				if ops := e.hasher.ops.Load() - before; ops != 1 {
+				if ops := e.hasher.Ops.Load() - before; ops != 1 {
 					t.Fatalf("%s: %d hash operations, want 1", email, ops)
 				}
 				if first == nil {
@@ -197,7 +197,7 @@ func TestSignInLosesToConcurrentPasswordChange(t *testing.T) {
 	e := newEnv(t, nil)
 	v := e.user("u@x.test", "old-password")
 	changed := false
-	e.hasher.beforeVerifyResult = func() {
+	e.hasher.BeforeVerifyResult = func() {
 		if changed {
 			return
 		}
@@ -215,6 +215,6 @@ func TestSignInLosesToConcurrentPasswordChange(t *testing.T) {
 	if n := e.countSessions(v.User.ID()); n != 1 {
 		t.Fatalf("%d sessions, want only the one made by the change", n)
 	}
-	e.hasher.beforeVerifyResult = nil
+	e.hasher.BeforeVerifyResult = nil
 	e.signIn("u@x.test", "new-password")
 }

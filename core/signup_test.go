@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/coretest"
 )
 
 var alnum32 = regexp.MustCompile(`^[A-Za-z0-9]{32}$`)
@@ -42,7 +43,7 @@ func TestSignUpCreatesUserAccountAndSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h, _ := acc.PasswordHash(); h != fakeHash("correct horse") || acc.AccountID() != u.ID() || acc.ProviderID() != "credential" {
+	if h, _ := acc.PasswordHash(); h != coretest.Hash("correct horse") || acc.AccountID() != u.ID() || acc.ProviderID() != "credential" {
 		t.Fatalf("account = %+v", acc.Record())
 	}
 	if got, err := e.store.Users().ByEmail(ctx, "alice@example.com"); err != nil || got.ID() != u.ID() {
@@ -106,7 +107,7 @@ func TestSignUpPasswordBoundaries(t *testing.T) {
 			if kindOf(err) != core.KindInvalid {
 				t.Fatalf("kind = %v", kindOf(err))
 			}
-			if n := e.hasher.ops.Load(); n != 0 {
+			if n := e.hasher.Ops.Load(); n != 0 {
 				t.Fatalf("hashed %d times before rejecting the length", n)
 			}
 		})
@@ -118,7 +119,7 @@ func TestSignUpRejectsInvalidEmail(t *testing.T) {
 		e := newEnv(t, nil)
 		_, err := e.auth.SignUpEmail(ctx, core.SignUpInput{Name: "N", Email: email, Password: "12345678"})
 		e.mustFail(err, core.ErrInvalidEmail)
-		if len(e.mail.all()) != 0 || e.hasher.ops.Load() != 0 {
+		if len(e.mail.all()) != 0 || e.hasher.Ops.Load() != 0 {
 			t.Fatalf("%q: side effects after invalid email", email)
 		}
 	}
@@ -172,7 +173,7 @@ func TestSignUpEnumerationProtection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opsFresh := e.hasher.ops.Load()
+	opsFresh := e.hasher.Ops.Load()
 	e.clock.Advance(time.Minute)
 	img := "https://img.example/x.png"
 	dup, err := e.auth.SignUpEmail(ctx, core.SignUpInput{Name: "Mallory", Email: "Taken@X.test", Password: "attacker-pass", Image: &img})
@@ -187,7 +188,7 @@ func TestSignUpEnumerationProtection(t *testing.T) {
 		s.EmailVerified() || *s.Image() != img || !s.CreatedAt().Equal(e.clock.T) || !s.UpdatedAt().Equal(e.clock.T) {
 		t.Fatalf("synthetic user = %+v", s.Record())
 	}
-	if got := e.hasher.ops.Load() - opsFresh; got != opsFresh {
+	if got := e.hasher.Ops.Load() - opsFresh; got != opsFresh {
 		t.Fatalf("duplicate did %d hash ops, fresh sign-up %d", got, opsFresh)
 	}
 	// Nothing stored under the synthetic id; the owner's password still works.

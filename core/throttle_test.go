@@ -61,14 +61,14 @@ func (e *env) failSignIn(email string) {
 // with retryAfter, and no password hashed.
 func (e *env) wantThrottled(in core.SignInInput, retryAfter time.Duration) *core.Error {
 	e.t.Helper()
-	ops := e.hasher.ops.Load()
+	ops := e.hasher.Ops.Load()
 	_, err := e.auth.SignInEmail(ctx, in)
 	e.mustFail(err, core.ErrTooManyRequests)
 	var ce *core.Error
 	if !errors.As(err, &ce) || ce.Kind != core.KindRateLimited || ce.RetryAfter != retryAfter {
 		e.t.Fatalf("%s: %#v, want KindRateLimited retrying after %v", in.Email, ce, retryAfter)
 	}
-	if e.hasher.ops.Load() != ops {
+	if e.hasher.Ops.Load() != ops {
 		e.t.Fatalf("%s: a throttled sign-in was hashed", in.Email)
 	}
 	return ce
@@ -219,7 +219,7 @@ func TestSignInThrottleFailsClosed(t *testing.T) {
 	e, cl := newCountingEnv(t, nil)
 	e.signUp("u@x.test", "right-password")
 	cl.down.Store(true)
-	ops := e.hasher.ops.Load()
+	ops := e.hasher.Ops.Load()
 	for _, pw := range []string{"right-password", "wrong-password"} {
 		r, err := e.auth.SignInEmail(ctx, core.SignInInput{Email: "u@x.test", Password: pw})
 		e.mustFail(err, core.ErrUnavailable)
@@ -227,7 +227,7 @@ func TestSignInThrottleFailsClosed(t *testing.T) {
 			t.Fatal("session created without the throttle")
 		}
 	}
-	if e.hasher.ops.Load() != ops {
+	if e.hasher.Ops.Load() != ops {
 		t.Fatal("a password was checked without the throttle")
 	}
 }
@@ -378,9 +378,9 @@ func TestVerifyPassword(t *testing.T) {
 			t.Fatalf("kind = %v", kindOf(err))
 		}
 	}
-	ops := e.hasher.ops.Load()
+	ops := e.hasher.Ops.Load()
 	e.mustFail(e.auth.VerifyPassword(ctx, v, strings.Repeat("x", 129), core.RequestMeta{}), core.ErrPasswordTooLong)
-	if e.hasher.ops.Load() != ops {
+	if e.hasher.Ops.Load() != ops {
 		t.Fatal("an over-long password was hashed")
 	}
 

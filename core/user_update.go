@@ -6,20 +6,21 @@ import (
 )
 
 // UpdateUserInput holds the fields /update-user accepts. Image is applied when
-// ImageSet (nil clears it); Email is there only to be refused, since the
+// ImageSet (nil clears it); Email reports that the caller asked to change the
+// address (better-auth: any truthy email), which is refused, since the
 // address changes through ChangeEmail.
 type UpdateUserInput struct {
 	Name     *string
 	ImageSet bool
 	Image    *string
-	Email    *string
+	Email    bool
 }
 
 // UpdateUser changes the caller's name and/or image and returns the user as
-// stored. A non-empty Email is ErrEmailCannotBeUpdated; nothing to change is
+// stored. Email is ErrEmailCannotBeUpdated; nothing to change is
 // ErrNoFieldsToUpdate.
 func (a *Auth) UpdateUser(ctx context.Context, v SessionView, in UpdateUserInput) (User, error) {
-	if in.Email != nil && *in.Email != "" {
+	if in.Email {
 		return User{}, ErrEmailCannotBeUpdated
 	}
 	if in.Name == nil && !in.ImageSet {
@@ -67,8 +68,8 @@ type ChangePasswordInput struct {
 // checked, and the caller's session must still exist when it commits: a
 // reset, or a revocation of this session, landing in between wins. Losing
 // answers what better-auth would answer to this request arriving after the
-// other change: ErrUnauthorized (401) when the session is gone, which its
-// session middleware says first, else ErrInvalidPassword (400), the current
+// other change: ErrSessionNotFound when the session is gone, which its
+// session middleware says first, else ErrInvalidPassword, the current
 // password no longer being the account's.
 func (a *Auth) ChangePassword(ctx context.Context, v SessionView, in ChangePasswordInput) (AuthResult, error) {
 	if err := a.checkNewPassword(in.NewPassword); err != nil {
@@ -110,7 +111,7 @@ func (a *Auth) ChangePassword(ctx context.Context, v SessionView, in ChangePassw
 		switch err := a.d.Accounts.SetPassword(ctx, account.ID(), hash, newHash, a.now()); {
 		case errors.Is(err, ErrPasswordChanged):
 			if _, _, err := a.d.Sessions.ByToken(ctx, v.Session.Token()); err != nil {
-				return sessionGone(err)
+				return err // ErrSessionNotFound when the session is gone
 			}
 			return ErrInvalidPassword
 		case err != nil:
@@ -119,14 +120,14 @@ func (a *Auth) ChangePassword(ctx context.Context, v SessionView, in ChangePassw
 		if !in.RevokeOtherSessions {
 			// Writing the session back both proves it still exists and
 			// holds it to commit, so a revocation cannot slip in between.
-			return sessionGone(a.d.Sessions.Update(ctx, v.Session))
+			return a.d.Sessions.Update(ctx, v.Session)
 		}
 		existed, err := a.d.Sessions.DeleteByToken(ctx, v.Session.Token())
 		if err != nil {
 			return err
 		}
 		if !existed {
-			return ErrUnauthorized
+			return ErrSessionNotFound
 		}
 		if _, err := a.d.Sessions.DeleteByUser(ctx, v.User.ID(), ""); err != nil {
 			return err
@@ -142,15 +143,6 @@ func (a *Auth) ChangePassword(ctx context.Context, v SessionView, in ChangePassw
 		return AuthResult{}, err
 	}
 	return AuthResult{User: v.User, Session: session}, nil
-}
-
-// sessionGone turns the caller's session found missing mid-request into
-// what a request without one gets: ErrUnauthorized.
-func sessionGone(err error) error {
-	if errors.Is(err, ErrSessionNotFound) {
-		return ErrUnauthorized
-	}
-	return err
 }
 
 // VerifyPassword checks the caller's password and changes nothing (POST

@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
-
-	"github.com/authd/authd/core"
 )
 
 // BenchmarkGetSession measures GET /get-session end to end inside the
@@ -46,17 +44,4 @@ func BenchmarkGetSessionCookieCache(b *testing.B) {
 	jar := h.signUp("alice@example.com")
 	h.sessions.down.Store(true) // an answer can only come from the cookie
 	benchGetSession(b, h, jar)
-}
-
-func BenchmarkUserJSON(b *testing.B) {
-	img := "https://img.example.com/alice.png"
-	u := core.RehydrateUser(core.UserRecord{ID: "e8A39NkpRxWVoKfZWgB12Kjbfy9llXIt", Name: "Alice",
-		Email: "alice@example.com", Image: &img, CreatedAt: t0, UpdatedAt: t0})
-	w := &jw{b: make([]byte, 0, 512)}
-	b.ReportAllocs()
-	for b.Loop() {
-		w.b = w.b[:0]
-		w.user(u)
-	}
-	b.SetBytes(int64(len(w.b)))
 }

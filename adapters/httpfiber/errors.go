@@ -12,33 +12,65 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/authd/authd/adapters/httpfiber/internal/apierror"
+	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
+	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
 	"github.com/authd/authd/core"
 )
-
-// apiError is an HTTP-only failure with better-auth's status, code and
-// message (media type, JSON syntax, validation, origin checks). An empty Code
-// sends {"message"} alone; an empty Message sends an empty body.
-type apiError struct {
-	Status  int
-	Code    string
-	Message string
-}
-
-func (e *apiError) Error() string { return strconv.Itoa(e.Status) + " " + e.Code + ": " + e.Message }
 
 // unavailableRetryAfter is sent with every 503: dependencies come back in
 // seconds, and clients that honour it should not hammer a recovering DB.
 const unavailableRetryAfter = "5"
 
-var statusOfKind = map[core.Kind]int{
-	core.KindInternal:        fiber.StatusInternalServerError,
-	core.KindInvalid:         fiber.StatusBadRequest,
-	core.KindUnauthenticated: fiber.StatusUnauthorized,
-	core.KindForbidden:       fiber.StatusForbidden,
-	core.KindNotFound:        fiber.StatusNotFound,
-	core.KindConflict:        fiber.StatusUnprocessableEntity,
-	core.KindRateLimited:     fiber.StatusTooManyRequests,
-	core.KindUnavailable:     fiber.StatusServiceUnavailable,
+// answer is better-auth's response to one failure: an empty code sends
+// {"message"} alone, an empty message an empty body.
+type answer struct {
+	status        int
+	code, message string
+}
+
+// answers is the wire form of every core error, in core's order. Routes
+// where better-auth answers a failure with another status declare it in
+// their route table (endpoint.Route.Answer).
+var answers = map[*core.Error]answer{
+	core.ErrUserNotFound: {fiber.StatusNotFound, "USER_NOT_FOUND", "User not found"},
+	core.ErrUserExists:   {fiber.StatusUnprocessableEntity, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL", "User already exists. Use another email."},
+	// No session, or the caller's gone mid-request: better-auth's session
+	// middleware answers 401.
+	core.ErrSessionNotFound:      {fiber.StatusUnauthorized, "UNAUTHORIZED", "Unauthorized"},
+	core.ErrAccountNotFound:      {fiber.StatusBadRequest, "ACCOUNT_NOT_FOUND", "Account not found"},
+	core.ErrVerificationNotFound: {fiber.StatusBadRequest, "INVALID_TOKEN", "Invalid token"},
+	core.ErrDuplicate:            {fiber.StatusUnprocessableEntity, "DUPLICATE", "Duplicate value"},
+	// Never sent by today's flows, which answer a lost compare-and-set with
+	// better-auth's own error.
+	core.ErrPasswordChanged: {fiber.StatusUnprocessableEntity, "PASSWORD_CHANGED", "Password changed meanwhile"},
+	core.ErrUnavailable:     {fiber.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "Service temporarily unavailable"},
+
+	core.ErrInvalidEmail:             {fiber.StatusBadRequest, "INVALID_EMAIL", "Invalid email"},
+	core.ErrInvalidEmailOrPassword:   {fiber.StatusUnauthorized, "INVALID_EMAIL_OR_PASSWORD", "Invalid email or password"},
+	core.ErrInvalidPassword:          {fiber.StatusBadRequest, "INVALID_PASSWORD", "Invalid password"},
+	core.ErrPasswordTooShort:         {fiber.StatusBadRequest, "PASSWORD_TOO_SHORT", "Password too short"},
+	core.ErrPasswordTooLong:          {fiber.StatusBadRequest, "PASSWORD_TOO_LONG", "Password too long"},
+	core.ErrEmailNotVerified:         {fiber.StatusForbidden, "EMAIL_NOT_VERIFIED", "Email not verified"},
+	core.ErrInvalidToken:             {fiber.StatusBadRequest, "INVALID_TOKEN", "Invalid token"},
+	core.ErrTokenExpired:             {fiber.StatusUnauthorized, "TOKEN_EXPIRED", "Token expired"},
+	core.ErrInvalidUser:              {fiber.StatusBadRequest, "INVALID_USER", "Invalid user"},
+	core.ErrCredentialAccountMissing: {fiber.StatusBadRequest, "CREDENTIAL_ACCOUNT_NOT_FOUND", "Credential account not found"},
+	core.ErrEmailCannotBeUpdated:     {fiber.StatusBadRequest, "EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated"},
+	core.ErrSessionExpired:           {fiber.StatusBadRequest, "SESSION_EXPIRED", "Session expired. Re-authenticate to perform this action."},
+	core.ErrSessionNotFresh:          {fiber.StatusForbidden, "SESSION_NOT_FRESH", "Session is not fresh"},
+	core.ErrEmailMismatch:            {fiber.StatusBadRequest, "EMAIL_MISMATCH", "Email mismatch"},
+	core.ErrEmailAlreadyVerified:     {fiber.StatusBadRequest, "EMAIL_ALREADY_VERIFIED", "Email is already verified"},
+	core.ErrFailedToCreateSession:    {fiber.StatusUnauthorized, "FAILED_TO_CREATE_SESSION", "Failed to create session"},
+	core.ErrFailedToGetSession:       {fiber.StatusUnauthorized, "FAILED_TO_GET_SESSION", "Failed to get session"},
+	core.ErrFailedToGetUserInfo:      {fiber.StatusNotFound, "FAILED_TO_GET_USER_INFO", "Failed to get user info"},
+	// POST /delete-user when disabled: better-call's bare 404.
+	core.ErrDeleteUserDisabled: {fiber.StatusNotFound, "", ""},
+	// better-auth's APIError.fromStatus: no code on the wire.
+	core.ErrNoFieldsToUpdate: {fiber.StatusBadRequest, "", "No fields to update"},
+	core.ErrEmailIsTheSame:   {fiber.StatusBadRequest, "", "Email is the same"},
+	core.ErrVerificationOff:  {fiber.StatusBadRequest, "", "Verification email isn't enabled"},
+	core.ErrTooManyRequests:  {fiber.StatusTooManyRequests, "", "Too many requests. Please try again later."},
 }
 
 // errorHandler is the only place where an error becomes an HTTP response.
@@ -56,7 +88,7 @@ func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 	}
 
 	var (
-		ae *apiError
+		ae *apierror.Error
 		ce *core.Error
 		fe *fiber.Error
 	)
@@ -88,16 +120,20 @@ func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 }
 
 func (s *server) coreError(c *fiber.Ctx, ce *core.Error, id string) {
-	status, ok := statusOfKind[ce.Kind]
-	switch {
-	case !ok || ce.Kind == core.KindInternal:
+	a, ok := answers[ce.Sentinel()]
+	if !ok || ce.Kind == core.KindInternal {
 		s.internal(c, id, ce)
 		return
-	case ce.Kind == core.KindUnavailable:
+	}
+	if status, ok := endpoint.AnswersOf(c)[ce.Sentinel()]; ok {
+		a.status = status
+	}
+	switch ce.Kind {
+	case core.KindUnavailable:
 		s.log.LogAttrs(c.UserContext(), slog.LevelWarn, "dependency unavailable",
 			slog.String("request_id", id), slog.String("error", ce.Error()))
 		c.Set(fiber.HeaderRetryAfter, unavailableRetryAfter)
-	case ce.Kind == core.KindRateLimited:
+	case core.KindRateLimited:
 		// better-auth's header, in whole seconds rounded up: a client that
 		// waits exactly that long is let through.
 		secs := int(math.Ceil(ce.RetryAfter.Seconds()))
@@ -106,16 +142,13 @@ func (s *server) coreError(c *fiber.Ctx, ce *core.Error, id string) {
 		}
 		c.Set("X-Retry-After", strconv.Itoa(secs))
 	}
-	code := ce.Code
-	if strings.HasPrefix(code, "-") {
-		code = ""
-	}
-	s.writeError(c, status, ce.Message, code)
+	s.writeError(c, a.status, a.message, a.code)
 }
 
 func (s *server) unavailable(c *fiber.Ctx) {
 	c.Set(fiber.HeaderRetryAfter, unavailableRetryAfter)
-	s.writeError(c, fiber.StatusServiceUnavailable, core.ErrUnavailable.Message, core.ErrUnavailable.Code)
+	a := answers[core.ErrUnavailable]
+	s.writeError(c, a.status, a.message, a.code)
 }
 
 func (s *server) internal(c *fiber.Ctx, id string, err error) {
@@ -133,5 +166,5 @@ func (s *server) writeError(c *fiber.Ctx, status int, message, code string) {
 	if message == "" {
 		return
 	}
-	c.Response().SetBodyRaw(errorBody(message, code))
+	c.Response().SetBodyRaw(jsonw.ErrorBody(message, code))
 }

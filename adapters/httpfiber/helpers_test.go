@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -24,9 +22,13 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/authd/authd/adapters/emailtoken"
+	"github.com/authd/authd/adapters/httpfiber/internal/cookie"
+	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
+	"github.com/authd/authd/adapters/httpfiber/internal/origin/origintest"
 	"github.com/authd/authd/adapters/mail"
 	"github.com/authd/authd/adapters/memory"
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/coretest"
 )
 
 const (
@@ -36,26 +38,10 @@ const (
 	testPass    = "correct horse battery"
 )
 
+// jsonDate is Date#toJSON, the wire format of every timestamp.
+const jsonDate = "2006-01-02T15:04:05.000Z"
+
 var t0 = time.Date(2026, 11, 26, 4, 40, 27, 253_000_000, time.UTC)
-
-// fakeHasher is a fast stand-in for scrypt.
-type fakeHasher struct{}
-
-func fakeHash(pw string) string {
-	sum := sha256.Sum256([]byte(pw))
-	return "fake$" + hex.EncodeToString(sum[:])
-}
-
-func (fakeHasher) Hash(ctx context.Context, pw string) (string, error) {
-	return fakeHash(pw), ctx.Err()
-}
-func (fakeHasher) Busy() bool { return false }
-func (fakeHasher) Verify(ctx context.Context, hash, pw string) (bool, error) {
-	if !strings.HasPrefix(hash, "fake$") {
-		return false, errors.New("fake hasher: malformed hash")
-	}
-	return hash == fakeHash(pw), ctx.Err()
-}
 
 // flakySessions lets a test take the session store down, as a Postgres
 // outage would.
@@ -146,13 +132,13 @@ func newHarness(t testing.TB, cfg ...harnessConfig) *harness {
 	}
 	auth := core.NewAuth(core.Deps{
 		Users: store.Users(), Sessions: h.sessions, Accounts: store.Accounts(),
-		Verifications: store.Verifications(), Tx: store.Tx(), Hasher: fakeHasher{},
+		Verifications: store.Verifications(), Tx: store.Tx(), Hasher: &coretest.Hasher{},
 		EmailTokens: signer, Mailer: h.outbox, Limiter: h.limiter, Clock: h.clock, Random: rand.Reader,
 	}, h.policy)
 	h.opts = Options{
 		BaseURL:        testBaseURL,
 		Secret:         []byte(testSecret),
-		TrustedOrigins: []string{"https://trusted.test", "*.wild.test", "myapp://"},
+		TrustedOrigins: origintest.Trusted,
 		Logger:         slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if hc.opts != nil {
@@ -305,7 +291,7 @@ func wantBody(t *testing.T, r resp, status int, body string) {
 // wantError checks better-auth's {"message","code"} envelope exactly.
 func wantError(t *testing.T, r resp, status int, code, message string) {
 	t.Helper()
-	wantBody(t, r, status, string(errorBody(message, code)))
+	wantBody(t, r, status, string(jsonw.ErrorBody(message, code)))
 	if ct := r.header.Get("Content-Type"); ct != "application/json" {
 		t.Fatalf("content-type %q, want application/json", ct)
 	}
@@ -359,4 +345,68 @@ func serve(t *testing.T, app *fiber.App) string {
 		}
 	})
 	return "http://" + ln.Addr().String()
+}
+
+var (
+	userKeys    = []string{"id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt"}
+	sessionKeys = []string{"id", "userId", "token", "expiresAt", "createdAt", "updatedAt", "ipAddress", "userAgent"}
+	jsDate      = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$`)
+	tokenRe     = regexp.MustCompile(`^[A-Za-z0-9]{32}$`)
+)
+
+// sessionToken is the bare session token inside a jar from signUp/signIn.
+func sessionToken(jar string) string {
+	return strings.SplitN(strings.TrimPrefix(jar, cookie.SessionToken+"="), ".", 2)[0]
+}
+
+func (h *harness) userOf(t *testing.T, jar string) map[string]any {
+	t.Helper()
+	r := h.get("/get-session", "Cookie", jar)
+	if r.body == "null" {
+		t.Fatalf("no session for %q", jar)
+	}
+	return r.json(t)["user"].(map[string]any)
+}
+
+// storedUser reads a user straight from the store, bypassing every route.
+func (h *harness) storedUser(t *testing.T, email string) core.User {
+	t.Helper()
+	u, err := h.store.Users().ByEmail(t.Context(), email)
+	if err != nil {
+		t.Fatalf("user %s: %v", email, err)
+	}
+	return u
+}
+
+// addUserWithoutPassword stores a user whose only account has provider and
+// password (nil for none): a social-only user, or a credential row without
+// a password.
+func (h *harness) addUserWithoutPassword(t *testing.T, id, email, provider string) {
+	t.Helper()
+	u, err := core.NewUser(id, "Social", email, nil, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.store.Users().Create(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	accountID := "gh-" + id
+	if provider == core.ProviderCredential {
+		accountID = id
+	}
+	acc := core.RehydrateAccount(core.AccountRecord{ID: "acc-" + id, UserID: id, AccountID: accountID,
+		ProviderID: provider, CreatedAt: t0, UpdatedAt: t0})
+	if err := h.store.Accounts().Create(t.Context(), acc); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// headersExcept returns r's headers without the per-request ones, for
+// comparing two answers.
+func headersExcept(r resp, drop ...string) http.Header {
+	out := r.header.Clone()
+	for _, d := range append([]string{"X-Request-Id", "Date"}, drop...) {
+		out.Del(d)
+	}
+	return out
 }

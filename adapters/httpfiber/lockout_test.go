@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authd/authd/adapters/httpfiber/internal/cookie"
 	"github.com/authd/authd/core"
 )
 
@@ -58,11 +59,11 @@ func TestDeviceCookieIssued(t *testing.T) {
 	h := lockoutHarness(t, 100, 1000, nil)
 	h.signUp("alice@example.com")
 	r := h.signInAs("alice@example.com", testPass, "198.51.100.1")
-	c := r.cookie(cookieKnownDevice)
+	c := r.cookie(cookie.KnownDevice)
 	if !strings.HasSuffix(c, "; Max-Age=34560000; Path=/; HttpOnly; SameSite=Lax") {
 		t.Fatalf("device cookie %q", c)
 	}
-	if again := deviceCookie(t, h.signInAs("alice@example.com", testPass, "198.51.100.1"), cookieKnownDevice); again == deviceCookie(t, r, cookieKnownDevice) {
+	if again := deviceCookie(t, h.signInAs("alice@example.com", testPass, "198.51.100.1"), cookie.KnownDevice); again == deviceCookie(t, r, cookie.KnownDevice) {
 		t.Fatal("the second sign-in reissued the same device cookie")
 	}
 	if r := h.signInAs("alice@example.com", "wrong password", "198.51.100.1"); r.status != 401 || len(r.cookies) != 0 {
@@ -72,7 +73,7 @@ func TestDeviceCookieIssued(t *testing.T) {
 	hs := lockoutHarness(t, 100, 1000, func(o *Options) { o.BaseURL = "https://auth.test/api/auth" })
 	hs.post("/sign-up/email", `{"name":"A","email":"a@example.com","password":"`+testPass+`"}`, "Origin", "https://auth.test")
 	r = hs.signInAs("a@example.com", testPass, "198.51.100.1", "Origin", "https://auth.test")
-	if c := r.cookie(securePrefix + cookieKnownDevice); !strings.HasSuffix(c, "; Path=/; HttpOnly; Secure; SameSite=Lax") {
+	if c := r.cookie("__Secure-" + cookie.KnownDevice); !strings.HasSuffix(c, "; Path=/; HttpOnly; Secure; SameSite=Lax") {
 		t.Fatalf("https device cookie %q (all: %v)", c, r.cookies)
 	}
 }
@@ -85,8 +86,8 @@ func TestLockoutByNetworkAndDevice(t *testing.T) {
 	h := lockoutHarness(t, 2, 5, nil)
 	h.signUp("alice@example.com")
 	h.signUp("bob@example.com")
-	device := deviceCookie(t, h.signInAs("alice@example.com", testPass, "198.51.100.1"), cookieKnownDevice)
-	bobs := deviceCookie(t, h.signInAs("bob@example.com", testPass, "198.51.100.1"), cookieKnownDevice)
+	device := deviceCookie(t, h.signInAs("alice@example.com", testPass, "198.51.100.1"), cookie.KnownDevice)
+	bobs := deviceCookie(t, h.signInAs("bob@example.com", testPass, "198.51.100.1"), cookie.KnownDevice)
 
 	for _, ip := range []string{"203.0.113.1", "203.0.113.2"} {
 		if r := h.signInAs("alice@example.com", "wrong password", ip); r.status != 401 {

@@ -128,7 +128,7 @@ func (s *server) cors(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	c.Vary(fiber.HeaderOrigin)
-	if !s.origins.trusted(origin, false) {
+	if !s.origins.Trusted(origin, false) {
 		return c.Next()
 	}
 	c.Set(fiber.HeaderAccessControlAllowOrigin, strings.Clone(origin))
@@ -212,4 +212,8 @@ func joinHeader(c *fiber.Ctx, name string) string {
 		vs = append(vs, string(v))
 	}
 	return strings.Join(vs, ",")
+}
+
+func isAlnumByte(c byte) bool {
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
 }

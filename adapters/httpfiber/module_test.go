@@ -19,6 +19,7 @@ import (
 	"go.uber.org/fx/fxtest"
 
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/coretest"
 )
 
 func freePort(t *testing.T) string {
@@ -37,7 +38,7 @@ func freePort(t *testing.T) string {
 func moduleApp(t *testing.T, addr string, extra ...any) *fxtest.App {
 	h := newHarness(t)
 	auth := core.NewAuth(core.Deps{Users: h.store.Users(), Sessions: h.store.Sessions(), Accounts: h.store.Accounts(),
-		Verifications: h.store.Verifications(), Tx: h.store.Tx(), Hasher: fakeHasher{}, Mailer: h.outbox, Limiter: h.limiter, Clock: h.clock}, h.policy)
+		Verifications: h.store.Verifications(), Tx: h.store.Tx(), Hasher: &coretest.Hasher{}, Mailer: h.outbox, Limiter: h.limiter, Clock: h.clock}, h.policy)
 	var opts []fx.Option
 	var populate []any
 	for _, e := range extra {
@@ -185,7 +186,7 @@ func TestNewApp_InvalidOptionsAreAnError(t *testing.T) {
 	}
 	// The fx module fails the graph instead of serving without the option.
 	auth := core.NewAuth(core.Deps{Users: h.store.Users(), Sessions: h.store.Sessions(), Accounts: h.store.Accounts(),
-		Verifications: h.store.Verifications(), Tx: h.store.Tx(), Hasher: fakeHasher{}, Mailer: h.outbox, Limiter: h.limiter, Clock: h.clock}, h.policy)
+		Verifications: h.store.Verifications(), Tx: h.store.Tx(), Hasher: &coretest.Hasher{}, Mailer: h.outbox, Limiter: h.limiter, Clock: h.clock}, h.policy)
 	app := fx.New(fx.NopLogger,
 		fx.Supply(bad, ListenAddr(freePort(t)), auth, fx.Annotate(h.limiter, fx.As(new(core.RateLimiter))),
 			fx.Annotate(h.clock, fx.As(new(core.Clock)))),

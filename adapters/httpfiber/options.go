@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/authd/authd/adapters/httpfiber/internal/cookie"
 )
 
 // Options configure the HTTP adapter. Zero durations and limits take the
@@ -102,7 +104,7 @@ func (o Options) Validate() error {
 		errs = append(errs, errors.New("httpfiber: MaxConns must not be negative"))
 	}
 	if o.CookieCacheMaxAge != 0 && (o.CookieCacheMaxAge < time.Second || o.CookieCacheMaxAge%time.Second != 0 ||
-		o.CookieCacheMaxAge > maxCookieMaxAge*time.Second) {
+		o.CookieCacheMaxAge > cookie.MaxAgeCap*time.Second) {
 		errs = append(errs, fmt.Errorf("httpfiber: CookieCacheMaxAge %v must be whole seconds between 1s and 400 days", o.CookieCacheMaxAge))
 	}
 	return errors.Join(errs...)

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/authd/authd/core/jsuri"
 )
 
 // Rate limiting follows better-auth's limiter (wire spec §9.2), keyed
@@ -128,19 +130,7 @@ func rateLimitPath(raw, basePath string) string {
 // slash behind a second layer) and leaves malformed ones alone.
 func lenientPathDecode(s string) string {
 	for range 3 {
-		if strings.IndexByte(s, '%') < 0 {
-			return s
-		}
-		b := make([]byte, 0, len(s))
-		for i := 0; i < len(s); i++ {
-			if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-				b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
-				i += 2
-				continue
-			}
-			b = append(b, s[i])
-		}
-		s = string(b)
+		s = jsuri.UnescapeLenient(s)
 	}
 	return s
 }

@@ -8,26 +8,25 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/authd/authd/adapters/httpfiber/internal/cookie"
+	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
+	"github.com/authd/authd/adapters/httpfiber/internal/origin"
 	"github.com/authd/authd/core"
 )
 
-// server holds what the handlers share; one per App.
+// server holds what the middleware and probes share; one per App. The
+// feature route groups get env.
 type server struct {
 	o       Options
-	auth    *core.Auth
+	env     *endpoint.Env
 	limiter core.RateLimiter
 	ready   ReadinessFunc
 	clock   core.Clock
 	log     *slog.Logger
-	origins originPolicy
-	cookies cookieCodec
-	devices cookieCodec // signs the device cookie (device.go)
+	origins origin.Policy
 	proxies []netip.Prefix
 	// rateRoutes are filled in as routes are added, before serving.
 	rateRoutes rateRoutes
-	// baseOrigin is the origin of BaseURL, trusted for "Origin: null" from a
-	// same-origin context.
-	baseOrigin string
 }
 
 // NewApp builds the Fiber app serving better-auth's email/password routes
@@ -45,16 +44,26 @@ func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready Readines
 	o = o.withDefaults()
 	s := &server{
 		o:       o,
-		auth:    auth,
 		limiter: limiter,
 		ready:   ready,
 		clock:   clock,
 		log:     o.Logger,
-		origins: newOriginPolicy(o.BaseURL, o.TrustedOrigins),
-		cookies: newCookieCodec(o.Secret, strings.HasPrefix(strings.ToLower(o.BaseURL), "https://")),
+		origins: origin.NewPolicy(o.BaseURL, o.TrustedOrigins),
 	}
-	s.devices = newCookieCodec(deviceCookieKey(o.Secret), s.cookies.secure)
-	s.baseOrigin, _ = httpOrigin(o.BaseURL)
+	secure := strings.HasPrefix(strings.ToLower(o.BaseURL), "https://")
+	s.env = &endpoint.Env{
+		Auth:               auth,
+		Clock:              clock,
+		Log:                o.Logger,
+		BaseURL:            o.BaseURL,
+		Origins:            s.origins,
+		Cookies:            cookie.NewCodec(o.Secret, secure),
+		Devices:            cookie.NewCodec(endpoint.DeviceCookieKey(o.Secret), secure),
+		CookieCacheMaxAge:  o.CookieCacheMaxAge,
+		CookieCacheVersion: o.CookieCacheVersion,
+		ClientAddr:         s.client,
+	}
+	s.env.BaseOrigin, _ = origin.HTTPOrigin(o.BaseURL)
 	var fiberProxies []string
 	for _, p := range o.TrustedProxies {
 		pfx, _ := parsePrefix(p) // Validate checked it

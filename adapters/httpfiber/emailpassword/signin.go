@@ -1,0 +1,52 @@
+package emailpassword
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
+	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
+	"github.com/authd/authd/core"
+)
+
+type signInInput struct {
+	Email       string  `json:"email" zod:"required"`
+	Password    string  `json:"password" zod:"required"`
+	CallbackURL *string `json:"callbackURL"`
+	RememberMe  *bool   `json:"rememberMe"`
+}
+
+// POST /sign-in/email (wire spec §4.2). With a callbackURL the answer stays
+// 200 but carries a Location header and redirect:true.
+func (h handlers) signIn(c *fiber.Ctx, r *endpoint.Request, in *signInInput) error {
+	rememberMe := in.RememberMe == nil || *in.RememberMe
+	callbackURL := ""
+	if in.CallbackURL != nil {
+		callbackURL = *in.CallbackURL
+	}
+	res, err := h.Auth.SignInEmail(c.UserContext(), core.SignInInput{
+		Email:       in.Email,
+		Password:    in.Password,
+		RememberMe:  rememberMe,
+		CallbackURL: callbackURL,
+		Meta:        h.ClientMeta(c, r),
+	})
+	if err != nil {
+		return err
+	}
+	if res.Session == nil {
+		return core.ErrFailedToCreateSession
+	}
+	h.SetSessionCookie(c, core.SessionView{Session: *res.Session, User: res.User}, !rememberMe, r.Cookie.DontRemember)
+	h.SetKnownDevice(c, res.User.ID())
+	if callbackURL != "" {
+		c.Set(fiber.HeaderLocation, callbackURL)
+	}
+	w := jsonw.New(512)
+	w.Raw(`{"redirect":`).Bool(callbackURL != "").
+		Raw(`,"token":`).Str(res.Session.Token())
+	if in.CallbackURL != nil {
+		w.Raw(`,"url":`).Str(callbackURL)
+	}
+	w.Raw(`,"user":`).User(res.User).Raw("}")
+	return endpoint.SendJSON(c, w.B)
+}

@@ -1,0 +1,42 @@
+// Package endpoint is better-auth's request pipeline for the feature route
+// groups: the Route type and its GET/POST constructors, which bind each
+// route's input struct; the origin, redirect and form-CSRF checks; the
+// session loader; the session cookies with their cookie cache; and the
+// known-device cookie of the counted password checks. Feature
+// packages build their route tables from it; the root package serves them.
+package endpoint
+
+import (
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/authd/authd/adapters/httpfiber/internal/cookie"
+	"github.com/authd/authd/adapters/httpfiber/internal/origin"
+	"github.com/authd/authd/core"
+)
+
+// Env is what handlers share; the root package builds one per App.
+type Env struct {
+	Auth  *core.Auth
+	Clock core.Clock
+	Log   *slog.Logger
+	// BaseURL is the public URL of the auth routes, without a trailing slash.
+	BaseURL string
+	Origins origin.Policy
+	// BaseOrigin is the origin of BaseURL, trusted for "Origin: null" from a
+	// same-origin context.
+	BaseOrigin string
+	Cookies    cookie.Codec
+	// Devices signs the known-device cookie (device.go).
+	Devices cookie.Codec
+	// CookieCacheMaxAge > 0 turns the cookie cache on; CookieCacheVersion
+	// is its version.
+	CookieCacheMaxAge  time.Duration
+	CookieCacheVersion string
+	// ClientAddr resolves the caller's address; the root package owns the
+	// proxy rules behind it.
+	ClientAddr func(*fiber.Ctx) (netip.Addr, bool)
+}
