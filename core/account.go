@@ -84,14 +84,17 @@ func (a Account) PasswordHash() (string, bool) {
 	return *a.password, true
 }
 
-// Scopes splits the comma-separated scope column as better-auth does.
+// Scopes splits the comma-separated scope column as better-auth does,
+// trimmed, without empty entries.
 func (a Account) Scopes() []string {
 	out := []string{}
 	if a.scope == nil || *a.scope == "" {
 		return out
 	}
 	for _, s := range strings.Split(*a.scope, ",") {
-		out = append(out, strings.TrimSpace(s))
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
 	}
 	return out
 }

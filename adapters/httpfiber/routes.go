@@ -11,9 +11,17 @@ import (
 	"github.com/authd/authd/adapters/httpfiber/sessions"
 )
 
+// Feature is a route group: a route table built on the shared Env.
+type Feature func(*endpoint.Env) []endpoint.Route
+
+// FeatureGroup is the fx value group NewApp's optional features come from:
+// a feature whose routes need a service of their own (social sign-in) is
+// provided into it by the module that builds the service.
+const FeatureGroup = `group:"httpfiber.features"`
+
 // features are the route groups served under the base path; a new feature
 // is a package with a route table and one line here.
-var features = []func(*endpoint.Env) []endpoint.Route{
+var features = []Feature{
 	emailpassword.Routes,
 	sessions.Routes,
 	account.Routes,
@@ -28,7 +36,7 @@ func (s *server) routes(app *fiber.App) {
 	}
 
 	b := s.o.BasePath
-	for _, feature := range features {
+	for _, feature := range append(features[:len(features):len(features)], s.extra...) {
 		for _, rt := range feature(s.env) {
 			s.add(app, rt.Method, b+rt.Path, s.env.Handler(rt))
 		}

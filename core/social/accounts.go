@@ -8,9 +8,12 @@ import (
 	"github.com/authd/authd/core"
 )
 
-// Unlink is POST /unlink-account: accountID is the account row's id. The
-// HTTP adapter has checked that the session is fresh.
+// Unlink is POST /unlink-account: accountID is the account row's id, and
+// the session must be fresh.
 func (s *Service) Unlink(ctx context.Context, v core.SessionView, accountID string) error {
+	if err := s.d.Auth.CheckFresh(v); err != nil {
+		return err
+	}
 	return s.d.Tx.WithinTx(ctx, func(ctx context.Context) error {
 		accs, err := s.d.Accounts.ListByUser(ctx, v.User.ID())
 		if err != nil {
@@ -141,7 +144,7 @@ type Refreshed struct {
 	AccessToken, RefreshToken string
 	AccessTokenExpiresAt      *time.Time
 	RefreshTokenExpiresAt     *time.Time
-	Scope                     string
+	Scope                     *string // the stored comma string; nil when NULL
 	IDToken                   *string
 	ProviderID, AccountID     string
 }
@@ -169,7 +172,7 @@ func (s *Service) RefreshToken(ctx context.Context, v core.SessionView, accountI
 	stored := r.account.Tokens()
 	return Refreshed{AccessToken: r.AccessToken, RefreshToken: r.RefreshPlain,
 		AccessTokenExpiresAt: r.plain.AccessTokenExpiresAt, RefreshTokenExpiresAt: stored.RefreshTokenExpiresAt,
-		Scope: r.account.Scope(), IDToken: stored.IDToken, ProviderID: acc.ProviderID(), AccountID: acc.ID()}, nil
+		Scope: r.account.Record().Scope, IDToken: stored.IDToken, ProviderID: acc.ProviderID(), AccountID: acc.ID()}, nil
 }
 
 // AccountInfo is the provider's current view of one linked account.

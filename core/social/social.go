@@ -147,14 +147,16 @@ func (s *Service) StartLink(ctx context.Context, v core.SessionView, in StartInp
 }
 
 func (s *Service) start(ctx context.Context, in StartInput, link *linkState) (Started, error) {
-	p, info, ok := s.provider(ctx, in.ProviderID)
-	if !ok {
-		return Started{}, ErrProviderNotFound
-	}
+	// better-auth refuses reserved parameters in its body schema, before
+	// it looks the provider up.
 	for _, prm := range in.Params {
 		if slices.Contains(reservedParams, prm.Key) {
 			return Started{}, ErrReservedParam
 		}
+	}
+	p, info, ok := s.provider(ctx, in.ProviderID)
+	if !ok {
+		return Started{}, ErrProviderNotFound
 	}
 	var err error
 	f := flowState{CallbackURL: in.CallbackURL, ErrorURL: in.ErrorCallbackURL, NewUserURL: in.NewUserCallbackURL,

@@ -442,7 +442,7 @@ func TestTokensAndUnlink(t *testing.T) {
 		t.Fatalf("refreshing get-access-token %+v %v", at2, err)
 	}
 	r, err := e.svc.RefreshToken(ctx, v, acc.ID())
-	if err != nil || r.AccessToken == at2.AccessToken || !strings.HasPrefix(r.RefreshToken, "rt-") || r.Scope != "openid,email,profile" {
+	if err != nil || r.AccessToken == at2.AccessToken || !strings.HasPrefix(r.RefreshToken, "rt-") || *r.Scope != "openid,email,profile" {
 		t.Fatalf("refresh-token %+v %v", r, err)
 	}
 	info, err := e.svc.AccountInfo(ctx, v, acc.ID())
