@@ -16,6 +16,7 @@ import (
 	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
 	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/social"
 )
 
 // unavailableRetryAfter is sent with every 503: dependencies come back in
@@ -71,6 +72,30 @@ var answers = map[*core.Error]answer{
 	core.ErrEmailIsTheSame:   {fiber.StatusBadRequest, "", "Email is the same"},
 	core.ErrVerificationOff:  {fiber.StatusBadRequest, "", "Verification email isn't enabled"},
 	core.ErrTooManyRequests:  {fiber.StatusTooManyRequests, "", "Too many requests. Please try again later."},
+
+	// Social sign-in (core/social).
+	social.ErrProviderNotFound:           {fiber.StatusNotFound, "PROVIDER_NOT_FOUND", "Provider not found"},
+	social.ErrIDTokenNotSupported:        {fiber.StatusNotFound, "ID_TOKEN_NOT_SUPPORTED", "id_token not supported"},
+	social.ErrInvalidToken:               {fiber.StatusUnauthorized, "INVALID_TOKEN", "Invalid token"},
+	social.ErrFailedToGetUserInfo:        {fiber.StatusUnauthorized, "FAILED_TO_GET_USER_INFO", "Failed to get user info"},
+	social.ErrUserEmailNotFound:          {fiber.StatusUnauthorized, "USER_EMAIL_NOT_FOUND", "User email not found"},
+	social.ErrReservedParam:              {fiber.StatusBadRequest, "VALIDATION_ERROR", social.ErrReservedParam.Message},
+	social.ErrLastAccount:                {fiber.StatusBadRequest, "FAILED_TO_UNLINK_LAST_ACCOUNT", "You can't unlink your last account"},
+	social.ErrProviderNotSupported:       {fiber.StatusBadRequest, "PROVIDER_NOT_SUPPORTED", "Provider not supported"},
+	social.ErrFailedToGetAccessToken:     {fiber.StatusBadRequest, "FAILED_TO_GET_ACCESS_TOKEN", "Failed to get a valid access token"},
+	social.ErrRefreshTokenNotFound:       {fiber.StatusBadRequest, "REFRESH_TOKEN_NOT_FOUND", "Refresh token not found"},
+	social.ErrRefreshNotSupported:        {fiber.StatusBadRequest, "TOKEN_REFRESH_NOT_SUPPORTED", "Token refresh not supported"},
+	social.ErrFailedToRefreshToken:       {fiber.StatusBadRequest, "FAILED_TO_REFRESH_ACCESS_TOKEN", "Failed to refresh access token"},
+	social.ErrLinkingNotAllowed:          {fiber.StatusUnauthorized, "LINKING_NOT_ALLOWED", "Account not linked - linking not allowed"},
+	social.ErrLinkingDifferentEmails:     {fiber.StatusUnauthorized, "LINKING_DIFFERENT_EMAILS_NOT_ALLOWED", "Account not linked - different emails not allowed"},
+	social.ErrSocialAccountLinked:        {fiber.StatusConflict, "SOCIAL_ACCOUNT_ALREADY_LINKED", "Social account already linked"},
+	social.ErrLinkingFailed:              {fiber.StatusExpectationFailed, "LINKING_FAILED", "Account not linked - unable to create account"},
+	social.ErrOAuthAccountNotLinked:      {fiber.StatusUnauthorized, "OAUTH_LINK_ERROR", "account not linked"},
+	social.ErrOAuthSignUpDisabled:        {fiber.StatusUnauthorized, "OAUTH_LINK_ERROR", "signup disabled"},
+	social.ErrOAuthUnableToCreateUser:    {fiber.StatusUnauthorized, "OAUTH_LINK_ERROR", "unable to create user"},
+	social.ErrOAuthUnableToLink:          {fiber.StatusUnauthorized, "OAUTH_LINK_ERROR", "unable to link account"},
+	social.ErrOAuthUnableToUpdate:        {fiber.StatusUnauthorized, "OAUTH_LINK_ERROR", "unable to update account"},
+	social.ErrOAuthUnableToCreateSession: {fiber.StatusUnauthorized, "OAUTH_LINK_ERROR", "unable to create session"},
 }
 
 // errorHandler is the only place where an error becomes an HTTP response.

@@ -10,9 +10,8 @@ func newErr(k core.Kind, code, msg string) *core.Error {
 // replayed, expired or not this browser's.
 const errStateMismatch = "state_mismatch"
 
-// Errors of the JSON routes, with better-auth's codes and messages. The
-// HTTP adapter answers SOCIAL_ACCOUNT_ALREADY_LINKED with 409 and
-// LINKING_FAILED with 417 on link-social, as better-auth does.
+// Errors of the JSON routes, with better-auth's codes and messages (the
+// HTTP adapter's table gives each its status).
 var (
 	ErrProviderNotFound       = newErr(core.KindNotFound, "PROVIDER_NOT_FOUND", "Provider not found")
 	ErrIDTokenNotSupported    = newErr(core.KindNotFound, "ID_TOKEN_NOT_SUPPORTED", "id_token not supported")
@@ -32,3 +31,24 @@ var (
 	ErrLinkingFailed          = newErr(core.KindInvalid, "LINKING_FAILED", "Account not linked - unable to create account")
 	ErrAccountNotFound        = core.ErrAccountNotFound
 )
+
+// The idToken branch's refusals of user and account resolution: 401
+// OAUTH_LINK_ERROR with better-auth's words as the message.
+var (
+	ErrOAuthAccountNotLinked      = newErr(core.KindUnauthenticated, "OAUTH_LINK_ERROR", "account not linked")
+	ErrOAuthSignUpDisabled        = newErr(core.KindUnauthenticated, "OAUTH_LINK_ERROR", "signup disabled")
+	ErrOAuthUnableToCreateUser    = newErr(core.KindUnauthenticated, "OAUTH_LINK_ERROR", "unable to create user")
+	ErrOAuthUnableToLink          = newErr(core.KindUnauthenticated, "OAUTH_LINK_ERROR", "unable to link account")
+	ErrOAuthUnableToUpdate        = newErr(core.KindUnauthenticated, "OAUTH_LINK_ERROR", "unable to update account")
+	ErrOAuthUnableToCreateSession = newErr(core.KindUnauthenticated, "OAUTH_LINK_ERROR", "unable to create session")
+)
+
+// oauthLinkErrors maps the callback's refusal codes to them.
+var oauthLinkErrors = map[string]*core.Error{
+	errAccountNotLinked:   ErrOAuthAccountNotLinked,
+	errSignUpDisabled:     ErrOAuthSignUpDisabled,
+	errUnableToCreateUser: ErrOAuthUnableToCreateUser,
+	errUnableToLink:       ErrOAuthUnableToLink,
+	errUnableToUpdateAcct: ErrOAuthUnableToUpdate,
+	errUnableToCreateSess: ErrOAuthUnableToCreateSession,
+}

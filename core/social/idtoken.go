@@ -52,7 +52,10 @@ func (s *Service) SignInIDToken(ctx context.Context, in IDTokenInput) (core.User
 	out, err := s.signIn(ctx, in.ProviderID, prof, t, "", disableSignUp, in.Meta)
 	var r *refusal
 	if errors.As(err, &r) {
-		return core.User{}, core.Session{}, newErr(core.KindUnauthenticated, "OAUTH_LINK_ERROR", strings.ReplaceAll(r.code, "_", " "))
+		if e, ok := oauthLinkErrors[r.code]; ok {
+			return core.User{}, core.Session{}, e
+		}
+		return core.User{}, core.Session{}, ErrOAuthUnableToLink
 	}
 	if err != nil {
 		return core.User{}, core.Session{}, err

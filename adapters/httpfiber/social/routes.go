@@ -6,8 +6,6 @@
 package social
 
 import (
-	"github.com/gofiber/fiber/v2"
-
 	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
 	socialcore "github.com/authd/authd/core/social"
 )
@@ -26,9 +24,7 @@ func Routes(svc *socialcore.Service) func(*endpoint.Env) []endpoint.Route {
 			endpoint.POST("/sign-in/social", endpoint.Spec{}, h.signInSocial),
 			endpoint.GET("/callback/:id", endpoint.Spec{}, h.callback),
 			endpoint.POST("/callback/:id", endpoint.Spec{AllowForm: true}, h.callbackPost),
-			endpoint.POST("/link-social", required, h.linkSocial).
-				Answer(fiber.StatusConflict, socialcore.ErrSocialAccountLinked).
-				Answer(fiber.StatusExpectationFailed, socialcore.ErrLinkingFailed),
+			endpoint.POST("/link-social", required, h.linkSocial),
 			endpoint.POST("/unlink-account", required, h.unlinkAccount),
 			endpoint.POST("/get-access-token", required, h.getAccessToken),
 			endpoint.POST("/refresh-token", required, h.refreshToken),
