@@ -69,3 +69,20 @@ func TestAuthdSocialSuite(t *testing.T) {
 	authd := startAuthd(t, db, startMailSink(t, mailDir), socialSettings(idp)...)
 	runSocialSuite(t, db, idp, authd.Origin)
 }
+
+// TestSocialCrossServer runs authd and better-auth on one database with the
+// same provider, token encryption on, and has each read what the other
+// wrote, both ways round.
+func TestSocialCrossServer(t *testing.T) {
+	installJS(t)
+	db, _ := bunpgtest.NewMigratedDatabase(t)
+	idp := startIdP(t)
+	settings := socialSettings(idp, "AUTH_ENCRYPT_OAUTH_TOKENS=true")
+	mailDir := t.TempDir()
+	authd := startAuthd(t, db, startMailSink(t, mailDir), settings...)
+	ref := startReferenceWith(t, db, mailDir, settings...)
+	for _, order := range [][2]*server{{authd, ref}, {ref, authd}} {
+		runJS(t, nodeEnv(db, "FIRST_URL="+order[0].Origin, "SECOND_URL="+order[1].Origin, "IDP_URL="+idp.URL),
+			"social-cross.test.mjs")
+	}
+}
