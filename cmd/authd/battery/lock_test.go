@@ -156,8 +156,11 @@ func TestSessionTableLocked(t *testing.T) {
 	if counts["get-session"][http.StatusServiceUnavailable] == 0 {
 		t.Errorf("no get-session ran into the lock")
 	}
-	if s := slowest["get-session"]; s > lockQueryTimeout+time.Second {
-		t.Errorf("slowest get-session took %s, want <= DB_QUERY_TIMEOUT + 1 s = %s", s.Round(time.Millisecond), lockQueryTimeout+time.Second)
+	// A lookup may queue behind one batch that runs into the lock for
+	// DB_QUERY_TIMEOUT and then lead its own: two timeouts at most, plus
+	// scheduling slack. What matters is that none waits for the release.
+	if bound := 2*lockQueryTimeout + 500*time.Millisecond; slowest["get-session"] > bound {
+		t.Errorf("slowest get-session took %s, want <= 2 × DB_QUERY_TIMEOUT + 0.5 s = %s", slowest["get-session"].Round(time.Millisecond), bound)
 	}
 	for _, kind := range []string{"health", "reset-request"} {
 		if s := slowest[kind]; s > 500*time.Millisecond {
