@@ -119,7 +119,8 @@ func (p *IdP) Set(b Behaviour) {
 	p.b = b
 }
 
-func (p *IdP) behaviour() Behaviour {
+// Behaviour returns the behaviour switches in force.
+func (p *IdP) Behaviour() Behaviour {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.b
@@ -134,7 +135,7 @@ func (p *IdP) TokenRequests() []url.Values {
 
 func (p *IdP) slow(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d := p.behaviour().Delay; d > 0 {
+		if d := p.Behaviour().Delay; d > 0 {
 			// Reading the body first lets the server notice a client that
 			// gave up (it watches the connection only once the body is
 			// consumed), so that Close does not wait out the delay.
@@ -151,7 +152,7 @@ func (p *IdP) slow(next http.Handler) http.Handler {
 }
 
 func (p *IdP) garbage(w http.ResponseWriter) bool {
-	if !p.behaviour().Garbage {
+	if !p.Behaviour().Garbage {
 		return false
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -204,7 +205,7 @@ func (p *IdP) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	back := redirect.Query()
 	back.Set("state", q.Get("state"))
-	if !p.behaviour().NoIss {
+	if !p.Behaviour().NoIss {
 		back.Set("iss", p.URL)
 	}
 	p.mu.Lock()
@@ -258,7 +259,7 @@ func (p *IdP) token(w http.ResponseWriter, r *http.Request) {
 	if p.garbage(w) {
 		return
 	}
-	if s := p.behaviour().TokenStatus; s != 0 {
+	if s := p.Behaviour().TokenStatus; s != 0 {
 		writeJSON(w, s, map[string]string{"error": "server_error"})
 		return
 	}
@@ -308,7 +309,7 @@ func (p *IdP) token(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *IdP) issue(w http.ResponseWriter, g grant) {
-	b := p.behaviour()
+	b := p.Behaviour()
 	at, rt := "at-"+randHex(16), "rt-"+randHex(16)
 	p.mu.Lock()
 	p.access[at], p.refresh[rt] = g, g
