@@ -13,6 +13,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -51,6 +53,9 @@ type Behaviour struct {
 	// NoIDTokenEmail leaves email out of the id_token, so that clients
 	// must ask the user-info endpoint.
 	NoIDTokenEmail bool
+	// ConsentPage shows a page with an "Allow" link (id "allow") instead
+	// of consenting at once, for tests that drive a real browser.
+	ConsentPage bool
 }
 
 // IdP is a running provider. Its issuer is URL.
@@ -201,6 +206,13 @@ func (p *IdP) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	if m := q.Get("code_challenge_method"); q.Get("code_challenge") != "" && m != "S256" {
 		http.Error(w, "only S256", http.StatusBadRequest)
+		return
+	}
+	if p.Behaviour().ConsentPage && q.Get("consent") != "1" {
+		q.Set("consent", "1")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>Fake IdP</title><p>Sign in to the app as %s?</p><a id="allow" href="/authorize?%s">Allow</a>`,
+			html.EscapeString(q.Get("login_hint")), html.EscapeString(q.Encode()))
 		return
 	}
 	back := redirect.Query()

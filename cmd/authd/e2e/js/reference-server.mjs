@@ -11,7 +11,8 @@ if (!host || !port) throw new Error("HTTP_ADDR must be host:port");
 
 const pool = poolFromEnv();
 const auth = createReferenceAuth({
-	baseURL: `http://${addr}`,
+	// PUBLIC_URL: the origin browsers use when a proxy fronts the server.
+	baseURL: process.env.PUBLIC_URL ?? `http://${addr}`,
 	mailDir: process.env.MAIL_DIR,
 	pool,
 	secret: process.env.APP_SECRET,
