@@ -97,6 +97,7 @@ func Start(clientID, clientSecret string) *IdP {
 	mux.HandleFunc("GET /authorize", p.authorize)
 	mux.HandleFunc("POST /token", p.token)
 	mux.HandleFunc("GET /userinfo", p.userinfo)
+	mux.HandleFunc("GET /test/id-token", p.mintIDToken)
 	p.srv = httptest.NewServer(p.slow(mux))
 	p.URL = p.srv.URL
 	return p
@@ -228,13 +229,8 @@ func (p *IdP) authorize(w http.ResponseWriter, r *http.Request) {
 	u, ok := p.users[email]
 	if !ok && email != "" {
 		// Any login_hint is an account, so that a suite written in
-		// another language needs no set-up call: its subject follows
-		// from the address, and addresses starting with "unverified"
-		// are not verified.
-		sum := sha256.Sum256([]byte(email))
-		local, _, _ := strings.Cut(email, "@")
-		u = User{Sub: "sub-" + hex.EncodeToString(sum[:8]), Email: email,
-			EmailVerified: !strings.HasPrefix(email, "unverified"), Name: "IdP " + local}
+		// another language needs no set-up call.
+		u = autoUser(email)
 		p.users[email], ok = u, true
 	}
 	p.mu.Unlock()
@@ -391,6 +387,46 @@ func ForeignSign(claims map[string]any) string {
 		panic(err)
 	}
 	return sign(key, randHex(8), claims)
+}
+
+// mintIDToken signs an id_token for the account of ?email= (made as
+// login_hint makes one), for suites in other languages that test
+// id_token sign-in: ?aud= (default the client id), ?nonce=, ?age= (seconds
+// since it was issued), ?foreign=1 (signed with a key the provider does not
+// publish).
+func (p *IdP) mintIDToken(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	email := strings.ToLower(q.Get("email"))
+	p.mu.Lock()
+	u, ok := p.users[email]
+	if !ok {
+		u = autoUser(email)
+		p.users[email] = u
+	}
+	p.mu.Unlock()
+	aud := q.Get("aud")
+	if aud == "" {
+		aud = p.ClientID
+	}
+	var age int
+	fmt.Sscan(q.Get("age"), &age)
+	claims := p.Claims(u, aud, q.Get("nonce"), time.Now().Add(-time.Duration(age)*time.Second), time.Hour, false)
+	tok := p.SignClaims(claims)
+	if q.Get("foreign") == "1" {
+		tok = ForeignSign(claims)
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	w.Write([]byte(tok))
+}
+
+// autoUser is the account an unknown address gets: its subject follows
+// from the address, and addresses starting with "unverified" are not
+// verified.
+func autoUser(email string) User {
+	sum := sha256.Sum256([]byte(email))
+	local, _, _ := strings.Cut(email, "@")
+	return User{Sub: "sub-" + hex.EncodeToString(sum[:8]), Email: email,
+		EmailVerified: !strings.HasPrefix(email, "unverified"), Name: "IdP " + local}
 }
 
 func (p *IdP) userinfo(w http.ResponseWriter, r *http.Request) {

@@ -274,3 +274,59 @@ describe("account linking and provider tokens", () => {
 		failed(await browser.client.getAccessToken({ providerId: "fake" }), 400, "VALIDATION_ERROR");
 	});
 });
+
+describe("id_token sign-in", () => {
+	const mint = async (params) => (await fetch(`${IDP}/test/id-token?${new URLSearchParams(params)}`)).text();
+
+	test("a valid id_token signs in at once", async () => {
+		const browser = new Browser(ORIGIN);
+		const email = newEmail("idtoken");
+		const token = await mint({ email, nonce: "n-1" });
+		const data = ok(await browser.client.signIn.social({ provider: "fake", idToken: { token, nonce: "n-1" } }), "sign-in/social");
+		assert.equal(data.redirect, false);
+		assert.equal(data.user.email, email);
+		assert.equal(data.user.emailVerified, true);
+		assert.ok(data.token);
+		assert.equal(ok(await browser.client.getSession(), "get-session").user.email, email);
+		// The same subject through the redirect flow is the same user.
+		const again = new Browser(ORIGIN);
+		assert.equal((await socialSignIn(again, { loginHint: email })).location, "/dash");
+		assert.equal(ok(await again.client.getSession(), "get-session").user.id, data.user.id);
+	});
+
+	test("a bad id_token is refused", async () => {
+		const browser = new Browser(ORIGIN);
+		const email = newEmail("badidtoken");
+		for (const params of [{ email, aud: "someone-else" }, { email, age: "7200" }, { email, foreign: "1" }]) {
+			const token = await mint(params);
+			failed(await browser.client.signIn.social({ provider: "fake", idToken: { token } }), 401, "INVALID_TOKEN");
+		}
+		const token = await mint({ email, nonce: "n-1" });
+		failed(await browser.client.signIn.social({ provider: "fake", idToken: { token, nonce: "n-2" } }), 401, "INVALID_TOKEN");
+		failed(await browser.client.signIn.social({ provider: "plain", idToken: { token } }), 404, "ID_TOKEN_NOT_SUPPORTED");
+		assert.equal(ok(await browser.client.getSession(), "get-session"), null);
+	});
+
+	test("an id_token for an existing unverified local user is not linked", async () => {
+		const email = newEmail("idlocal");
+		await signUp(email);
+		const token = await mint({ email });
+		failed(await new Browser(ORIGIN).client.signIn.social({ provider: "fake", idToken: { token } }), 401, "OAUTH_LINK_ERROR");
+	});
+
+	test("linkSocial with an id_token links at once", async () => {
+		const email = newEmail("idlink");
+		const browser = await signUp(email);
+		const token = await mint({ email });
+		const data = ok(await browser.client.linkSocial({ provider: "fake", idToken: { token } }), "link-social");
+		assert.deepEqual(data, { url: "", status: true, redirect: false });
+		const accounts = ok(await browser.client.listAccounts(), "list-accounts");
+		assert.deepEqual(accounts.map((a) => a.providerId).sort(), ["credential", "fake"]);
+		// Linking the same provider account to another user conflicts.
+		const other = await signUp(newEmail("idlinkother"));
+		failed(await other.client.linkSocial({ provider: "fake", idToken: { token } }), 409, "SOCIAL_ACCOUNT_ALREADY_LINKED");
+		// Another email is refused.
+		const foreign = await mint({ email: newEmail("idlinkforeign") });
+		failed(await other.client.linkSocial({ provider: "fake", idToken: { token: foreign } }), 401, "LINKING_DIFFERENT_EMAILS_NOT_ALLOWED");
+	});
+});
