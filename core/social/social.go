@@ -58,16 +58,6 @@ func New(d Deps, c Config, providers map[string]Provider) *Service {
 	return &Service{d: d, c: c, base: strings.TrimRight(c.BaseURL, "/"), providers: providers}
 }
 
-// Providers lists the configured provider ids, sorted.
-func (s *Service) Providers() []string {
-	ids := make([]string, 0, len(s.providers))
-	for id := range s.providers {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
-}
-
 // Flow timings and sizes, as better-auth has them.
 const (
 	stateTTL         = 10 * time.Minute
@@ -105,14 +95,11 @@ func (s *Service) provider(ctx context.Context, id string) (Provider, Info, bool
 	return p, info, true
 }
 
-// codeChallenge is PKCE S256.
-func codeChallenge(verifier string) string {
+// CodeChallenge is PKCE S256 of verifier, for the providers' URLs.
+func CodeChallenge(verifier string) string {
 	sum := sha256.Sum256([]byte(verifier))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
-
-// CodeChallenge is exported for provider adapters, which put it on the URL.
-func CodeChallenge(verifier string) string { return codeChallenge(verifier) }
 
 // StartInput is the body of /sign-in/social and /link-social (redirect
 // branch). The HTTP adapter has already checked the callback URLs' origins.
