@@ -32,6 +32,9 @@ type GenericOAuth struct {
 	AuthorizationURL, TokenURL, UserInfoURL string
 	Scopes                                  []string
 	PKCE                                    bool
+	// DisableSignUp refuses new users; DisableImplicitSignUp refuses them
+	// unless the sign-in asks for sign-up (requestSignUp).
+	DisableSignUp, DisableImplicitSignUp bool
 }
 
 // BuiltinOAuth is one AUTH_SOCIAL_<NAME>_* group.
@@ -74,14 +77,10 @@ func readOAuth(ids []string, env map[string]string) OAuthProviders {
 		g := GenericOAuth{ID: id, ClientID: env[p+"CLIENT_ID"], ClientSecret: Secret(env[p+"CLIENT_SECRET"]),
 			DiscoveryURL: env[p+"DISCOVERY_URL"], AuthorizationURL: env[p+"AUTHORIZATION_URL"],
 			TokenURL: env[p+"TOKEN_URL"], UserInfoURL: env[p+"USER_INFO_URL"],
-			Scopes: splitScopes(env[p+"SCOPES"]), PKCE: true}
-		switch v := env[p+"PKCE"]; strings.ToLower(strings.TrimSpace(v)) {
-		case "", "true", "1":
-		case "false", "0":
-			g.PKCE = false
-		default:
-			out.problems = append(out.problems, fmt.Sprintf("%sPKCE must be true or false (got %q)", p, v))
-		}
+			Scopes: splitScopes(env[p+"SCOPES"])}
+		g.PKCE = boolVar(&out, p+"PKCE", env[p+"PKCE"], true)
+		g.DisableSignUp = boolVar(&out, p+"DISABLE_SIGN_UP", env[p+"DISABLE_SIGN_UP"], false)
+		g.DisableImplicitSignUp = boolVar(&out, p+"DISABLE_IMPLICIT_SIGN_UP", env[p+"DISABLE_IMPLICIT_SIGN_UP"], false)
 		out.Generic = append(out.Generic, g)
 	}
 	for _, name := range BuiltinProviders {
@@ -94,6 +93,21 @@ func readOAuth(ids []string, env map[string]string) OAuthProviders {
 		}
 	}
 	return out
+}
+
+// boolVar reads a boolean variable, dflt when unset; anything else than
+// true/false/1/0 is a problem Validate reports.
+func boolVar(out *OAuthProviders, name, v string, dflt bool) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "":
+		return dflt
+	case "true", "1":
+		return true
+	case "false", "0":
+		return false
+	}
+	out.problems = append(out.problems, fmt.Sprintf("%s must be true or false (got %q)", name, v))
+	return dflt
 }
 
 // splitScopes takes space- or comma-separated scopes.

@@ -73,7 +73,8 @@ func socialProviders(cfg config.Config) (map[string]social.Provider, error) {
 	for _, g := range cfg.OAuth.Generic {
 		out[g.ID] = oauth.NewGeneric(oauth.GenericConfig{ID: g.ID, ClientID: g.ClientID,
 			ClientSecret: g.ClientSecret.Reveal(), DiscoveryURL: g.DiscoveryURL, AuthorizationURL: g.AuthorizationURL,
-			TokenURL: g.TokenURL, UserInfoURL: g.UserInfoURL, Scopes: g.Scopes, PKCE: g.PKCE, Timeout: cfg.Auth.OAuthTimeout})
+			TokenURL: g.TokenURL, UserInfoURL: g.UserInfoURL, Scopes: g.Scopes, PKCE: g.PKCE, Timeout: cfg.Auth.OAuthTimeout,
+			DisableSignUp: g.DisableSignUp, DisableImplicitSignUp: g.DisableImplicitSignUp})
 	}
 	return out, nil
 }

@@ -33,6 +33,12 @@ var alice = oauthtest.User{Sub: "alice-sub", Email: "Alice@Example.com", EmailVe
 
 func newEnv(t *testing.T, tweak func(*social.Config)) *env {
 	t.Helper()
+	return newEnvWith(t, tweak, nil)
+}
+
+// newEnvWith is newEnv with the provider's settings tweaked too.
+func newEnvWith(t *testing.T, tweak func(*social.Config), provider func(*oauth.GenericConfig)) *env {
+	t.Helper()
 	idp := oauthtest.Start("client-1", "secret-1")
 	t.Cleanup(idp.Close)
 	idp.AddUser(alice)
@@ -49,12 +55,14 @@ func newEnv(t *testing.T, tweak func(*social.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pc := oauth.GenericConfig{ID: "fake", ClientID: "client-1", ClientSecret: "secret-1",
+		DiscoveryURL: idp.DiscoveryURL(), Scopes: []string{"email", "profile"}, PKCE: true}
+	if provider != nil {
+		provider(&pc)
+	}
 	e.svc = social.New(social.Deps{Auth: e.auth, Users: store.Users(), Sessions: store.Sessions(), Accounts: store.Accounts(),
 		Verifications: store.Verifications(), Tx: store.Tx(), Clock: e.clock, Cipher: cipher},
-		e.cfg, map[string]social.Provider{
-			"fake": oauth.NewGeneric(oauth.GenericConfig{ID: "fake", ClientID: "client-1", ClientSecret: "secret-1",
-				DiscoveryURL: idp.DiscoveryURL(), Scopes: []string{"email", "profile"}, PKCE: true}),
-		})
+		e.cfg, map[string]social.Provider{"fake": oauth.NewGeneric(pc)})
 	return e
 }
 
@@ -455,4 +463,27 @@ func TestTokensAndUnlink(t *testing.T) {
 	if err := e.svc.Unlink(ctx, v, acc.ID()); !errors.Is(err, social.ErrLastAccount) {
 		t.Fatalf("unlink last: %v", err)
 	}
+}
+
+func TestSignUpSwitches(t *testing.T) {
+	yes := true
+	t.Run("disableImplicitSignUp needs requestSignUp", func(t *testing.T) {
+		e := newEnvWith(t, nil, func(c *oauth.GenericConfig) { c.DisableImplicitSignUp = true })
+		wantError(t, e.signIn(social.StartInput{}), base+"/error", "signup_disabled")
+		if res := e.signIn(social.StartInput{RequestSignUp: &yes, NewUserCallbackURL: "/new"}); res.Location != "/new" {
+			t.Fatalf("requested sign-up: %+v", res)
+		}
+		// A returning user needs no sign-up.
+		if res := e.signIn(social.StartInput{CallbackURL: "/dash"}); res.Location != "/dash" {
+			t.Fatalf("returning user: %+v", res)
+		}
+	})
+	t.Run("disableSignUp refuses every new user", func(t *testing.T) {
+		e := newEnvWith(t, nil, func(c *oauth.GenericConfig) { c.DisableSignUp = true })
+		wantError(t, e.signIn(social.StartInput{RequestSignUp: &yes}), base+"/error", "signup_disabled")
+		u := e.localUser(alice.Email, true)
+		if res := e.signIn(social.StartInput{CallbackURL: "/dash"}); res.User.ID() != u.ID() {
+			t.Fatalf("an existing user was refused: %+v", res)
+		}
+	})
 }

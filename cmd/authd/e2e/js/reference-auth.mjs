@@ -32,6 +32,8 @@ export function socialFromEnv(env = process.env) {
 			clientId: env[`${p}CLIENT_ID`],
 			clientSecret: env[`${p}CLIENT_SECRET`],
 			pkce: envBool(env[`${p}PKCE`], true),
+			disableSignUp: envBool(env[`${p}DISABLE_SIGN_UP`], false),
+			disableImplicitSignUp: envBool(env[`${p}DISABLE_IMPLICIT_SIGN_UP`], false),
 		};
 		if (env[`${p}DISCOVERY_URL`]) c.discoveryUrl = env[`${p}DISCOVERY_URL`];
 		if (env[`${p}AUTHORIZATION_URL`]) c.authorizationUrl = env[`${p}AUTHORIZATION_URL`];
