@@ -487,3 +487,37 @@ func TestSignUpSwitches(t *testing.T) {
 		}
 	})
 }
+
+// Callbacks racing with one state: exactly one signs in.
+func TestConcurrentCallbacksOneWins(t *testing.T) {
+	e := newEnv(t, nil)
+	f := e.start(social.StartInput{CallbackURL: "/dash"})
+	const n = 8
+	results := make(chan social.CallbackResult, n)
+	start := make(chan struct{})
+	for range n {
+		go func() {
+			<-start
+			res, err := e.svc.Callback(context.Background(), social.CallbackInput{ProviderID: "fake", Code: f.back.Get("code"),
+				State: f.back.Get("state"), Iss: f.back.Get("iss"), StateCookie: f.started.State})
+			if err != nil {
+				t.Error(err)
+			}
+			results <- res
+		}()
+	}
+	close(start)
+	won := 0
+	for range n {
+		res := <-results
+		switch {
+		case res.Session != nil:
+			won++
+		case res.Location != base+"/error?error=state_mismatch":
+			t.Errorf("a loser went to %q", res.Location)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d callbacks signed in", won)
+	}
+}
