@@ -98,6 +98,19 @@ func Start(clientID, clientSecret string) *IdP {
 	mux.HandleFunc("POST /token", p.token)
 	mux.HandleFunc("GET /userinfo", p.userinfo)
 	mux.HandleFunc("GET /test/id-token", p.mintIDToken)
+	// The built-in providers' paths under a base URL, so that one fake
+	// stands in for GitHub, Google, GitLab and Discord.
+	mux.HandleFunc("GET /login/oauth/authorize", p.authorize)
+	mux.HandleFunc("POST /login/oauth/access_token", p.token)
+	mux.HandleFunc("GET /api/v3/user", p.githubUser)
+	mux.HandleFunc("GET /api/v3/user/emails", p.githubEmails)
+	mux.HandleFunc("GET /o/oauth2/v2/auth", p.authorize)
+	mux.HandleFunc("GET /oauth/authorize", p.authorize)
+	mux.HandleFunc("POST /oauth/token", p.token)
+	mux.HandleFunc("GET /api/v4/user", p.gitlabUser)
+	mux.HandleFunc("GET /api/oauth2/authorize", p.authorize)
+	mux.HandleFunc("POST /api/oauth2/token", p.token)
+	mux.HandleFunc("GET /api/users/@me", p.discordUser)
 	p.srv = httptest.NewServer(p.slow(mux))
 	p.URL = p.srv.URL
 	return p
@@ -230,7 +243,7 @@ func (p *IdP) authorize(w http.ResponseWriter, r *http.Request) {
 	if !ok && email != "" {
 		// Any login_hint is an account, so that a suite written in
 		// another language needs no set-up call.
-		u = autoUser(email)
+		u = AutoUser(email)
 		p.users[email], ok = u, true
 	}
 	p.mu.Unlock()
@@ -400,7 +413,7 @@ func (p *IdP) mintIDToken(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	u, ok := p.users[email]
 	if !ok {
-		u = autoUser(email)
+		u = AutoUser(email)
 		p.users[email] = u
 	}
 	p.mu.Unlock()
@@ -419,20 +432,18 @@ func (p *IdP) mintIDToken(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte(tok))
 }
 
-// autoUser is the account an unknown address gets: its subject follows
+// AutoUser is the account an unknown address gets: its subject follows
 // from the address, and addresses starting with "unverified" are not
 // verified.
-func autoUser(email string) User {
+func AutoUser(email string) User {
 	sum := sha256.Sum256([]byte(email))
 	local, _, _ := strings.Cut(email, "@")
 	return User{Sub: "sub-" + hex.EncodeToString(sum[:8]), Email: email,
 		EmailVerified: !strings.HasPrefix(email, "unverified"), Name: "IdP " + local}
 }
 
-func (p *IdP) userinfo(w http.ResponseWriter, r *http.Request) {
-	if p.garbage(w) {
-		return
-	}
+// bearer returns the user of the request's access token, or answers 401.
+func (p *IdP) bearer(w http.ResponseWriter, r *http.Request) (User, bool) {
 	at, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	p.mu.Lock()
 	g, known := p.access[at]
@@ -440,9 +451,60 @@ func (p *IdP) userinfo(w http.ResponseWriter, r *http.Request) {
 	if !ok || !known {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		w.WriteHeader(http.StatusUnauthorized)
+		return User{}, false
+	}
+	return g.user, true
+}
+
+// NumericID is the number the GitHub and GitLab fakes give u.
+func NumericID(u User) int64 {
+	sum := sha256.Sum256([]byte(u.Sub))
+	var n int64
+	for _, b := range sum[:6] {
+		n = n<<8 | int64(b)
+	}
+	return n
+}
+
+func (p *IdP) githubUser(w http.ResponseWriter, r *http.Request) {
+	if u, ok := p.bearer(w, r); ok {
+		local, _, _ := strings.Cut(u.Email, "@")
+		writeJSON(w, 200, map[string]any{"id": NumericID(u), "login": local, "name": nil, "email": nil,
+			"avatar_url": "https://avatars.example/" + local})
+	}
+}
+
+func (p *IdP) githubEmails(w http.ResponseWriter, r *http.Request) {
+	if u, ok := p.bearer(w, r); ok {
+		writeJSON(w, 200, []map[string]any{{"email": "secondary@example.com", "primary": false, "verified": true},
+			{"email": u.Email, "primary": true, "verified": u.EmailVerified}})
+	}
+}
+
+func (p *IdP) gitlabUser(w http.ResponseWriter, r *http.Request) {
+	if u, ok := p.bearer(w, r); ok {
+		local, _, _ := strings.Cut(u.Email, "@")
+		writeJSON(w, 200, map[string]any{"id": NumericID(u), "username": local, "name": u.Name, "email": u.Email,
+			"state": "active", "locked": false, "email_verified": u.EmailVerified, "avatar_url": nil})
+	}
+}
+
+func (p *IdP) discordUser(w http.ResponseWriter, r *http.Request) {
+	if u, ok := p.bearer(w, r); ok {
+		local, _, _ := strings.Cut(u.Email, "@")
+		writeJSON(w, 200, map[string]any{"id": fmt.Sprint(NumericID(u) << 22), "username": local, "global_name": u.Name,
+			"email": u.Email, "verified": u.EmailVerified, "avatar": nil, "discriminator": "0"})
+	}
+}
+
+func (p *IdP) userinfo(w http.ResponseWriter, r *http.Request) {
+	if p.garbage(w) {
 		return
 	}
-	u := g.user
+	u, ok := p.bearer(w, r)
+	if !ok {
+		return
+	}
 	out := map[string]any{"sub": u.Sub, "id": u.Sub, "email": u.Email, "email_verified": u.EmailVerified, "name": u.Name}
 	if u.Picture != "" {
 		out["picture"] = u.Picture
