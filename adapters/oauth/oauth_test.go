@@ -2,12 +2,22 @@ package oauth_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"net/http"
+	"net/url"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/authd/authd/adapters/oauth"
 	"github.com/authd/authd/adapters/oauth/oauthtest"
@@ -164,5 +174,88 @@ func TestCipherRoundTripAndKeySeparation(t *testing.T) {
 	other, _ := oauth.NewCipher("another-secret-another-secret-xx")
 	if _, err := other.OpenToken(sealed); err == nil {
 		t.Fatal("opened under another secret")
+	}
+}
+
+// unsignedJWT is a token whose payload is claims; built-in providers read
+// the id_token of a token answer without checking it (TLS vouches for it).
+func unsignedJWT(t *testing.T, claims map[string]any) string {
+	t.Helper()
+	raw, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "eyJhbGciOiJub25lIn0." + base64.RawURLEncoding.EncodeToString(raw) + ".sig"
+}
+
+func TestMicrosoftProfile(t *testing.T) {
+	p, _ := oauth.NewBuiltin(oauth.BuiltinConfig{Name: "microsoft", ClientID: "c", ClientSecret: "s", TenantID: "t-1"})
+	ctx := context.Background()
+	prof, err := p.UserInfo(ctx, social.Tokens{IDToken: unsignedJWT(t, map[string]any{"oid": "oid-1", "sub": "pairwise",
+		"email": "m@example.com", "name": "M", "verified_primary_email": []any{"m@example.com"}})}, "")
+	if err != nil || prof.ID != "oid-1" || prof.Email != "m@example.com" || !prof.EmailVerified || prof.Name != "M" {
+		t.Fatalf("profile %+v %v", prof, err)
+	}
+	prof, _ = p.UserInfo(ctx, social.Tokens{IDToken: unsignedJWT(t, map[string]any{"oid": "oid-1", "email": "m@example.com",
+		"email_verified": "false", "verified_primary_email": []any{"m@example.com"}})}, "")
+	if prof.EmailVerified {
+		t.Fatal("email_verified=false was overridden by the verified list")
+	}
+	if _, err := p.UserInfo(ctx, social.Tokens{IDToken: unsignedJWT(t, map[string]any{"sub": "s", "email": "m@example.com"})}, ""); err == nil {
+		t.Fatal("a token without oid gave a profile")
+	}
+	u, _ := p.AuthorizationURL(ctx, social.AuthorizationRequest{State: "s", RedirectURI: "http://app/cb", CodeVerifier: "v"})
+	if !strings.HasPrefix(u, "https://login.microsoftonline.com/t-1/oauth2/v2.0/authorize?") ||
+		!strings.Contains(u, "scope=openid+profile+email+User.Read+offline_access") {
+		t.Fatalf("authorization URL %s", u)
+	}
+}
+
+func TestAppleProfileAndClientSecret(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	var form url.Values
+	apple := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		form = r.PostForm
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"access_token":"a","token_type":"Bearer"}`))
+	}))
+	defer apple.Close()
+	p, err := oauth.NewBuiltin(oauth.BuiltinConfig{Name: "apple", ClientID: "com.example.app", BaseURL: apple.URL,
+		TeamID: "TEAM123", KeyID: "KEY456", PrivateKey: strings.ReplaceAll(pemKey, "\n", `\n`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := p.ExchangeCode(ctx, "code", "verifier", "http://app/cb"); err != nil {
+		t.Fatal(err)
+	}
+	jws, err := jose.ParseSigned(form.Get("client_secret"), []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		t.Fatalf("client_secret %q: %v", form.Get("client_secret"), err)
+	}
+	payload, err := jws.Verify(&key.PublicKey)
+	if err != nil || jws.Signatures[0].Header.KeyID != "KEY456" {
+		t.Fatalf("client secret signature: %v", err)
+	}
+	var c map[string]any
+	json.Unmarshal(payload, &c)
+	if c["iss"] != "TEAM123" || c["sub"] != "com.example.app" || c["aud"] != apple.URL {
+		t.Fatalf("client secret claims %v", c)
+	}
+
+	prof, err := p.UserInfo(ctx, social.Tokens{IDToken: unsignedJWT(t, map[string]any{"sub": "001.apple", "email": "a@privaterelay.example",
+		"email_verified": "true"}), User: `{"name":{"firstName":"Ada","lastName":"Lovelace"}}`}, "")
+	if err != nil || prof.ID != "001.apple" || !prof.EmailVerified || prof.Name != "Ada Lovelace" {
+		t.Fatalf("profile %+v %v", prof, err)
+	}
+	u, _ := p.AuthorizationURL(ctx, social.AuthorizationRequest{State: "s", RedirectURI: "http://app/cb", CodeVerifier: "v"})
+	if !strings.Contains(u, "response_type=code+id_token") || !strings.Contains(u, "response_mode=form_post") {
+		t.Fatalf("authorization URL %s", u)
 	}
 }
