@@ -28,6 +28,9 @@ type CallbackResult struct {
 	ClearStateCookie bool
 	Session          *core.Session
 	User             core.User
+	// Refusal is the error code sent to the error URL, "" on success, for
+	// the operator's log.
+	Refusal string
 }
 
 // Callback-error codes (the ?error= of the redirect), as better-auth names
@@ -79,26 +82,26 @@ func errorRedirect(target, code, desc string) string {
 func (s *Service) Callback(ctx context.Context, in CallbackInput) (CallbackResult, error) {
 	defErr := s.base + "/error"
 	if in.State == "" {
-		return CallbackResult{Location: errorRedirect(defErr, errStateNotFound, "")}, nil
+		return CallbackResult{Location: errorRedirect(defErr, errStateNotFound, ""), Refusal: errStateNotFound}, nil
 	}
 	ident := stateIdentPrefix + in.State
 	v, err := s.d.Verifications.Latest(ctx, ident)
 	if errors.Is(err, core.ErrVerificationNotFound) {
-		return CallbackResult{Location: errorRedirect(defErr, errStateMismatch, "")}, nil
+		return CallbackResult{Location: errorRedirect(defErr, errStateMismatch, ""), Refusal: errStateMismatch}, nil
 	}
 	if err != nil {
 		return CallbackResult{}, err
 	}
 	f, oauthState, ok := parseFlow(v.Value())
 	if !ok {
-		return CallbackResult{Location: errorRedirect(defErr, errInternal, "")}, nil
+		return CallbackResult{Location: errorRedirect(defErr, errInternal, ""), Refusal: errInternal}, nil
 	}
 	errURL := f.ErrorURL
 	if errURL == "" {
 		errURL = defErr
 	}
 	fail := func(code, desc string, clear bool) (CallbackResult, error) {
-		return CallbackResult{Location: errorRedirect(errURL, code, desc), ClearStateCookie: clear}, nil
+		return CallbackResult{Location: errorRedirect(errURL, code, desc), ClearStateCookie: clear, Refusal: code}, nil
 	}
 	// The cookie binds the flow to the browser that started it: a state
 	// (and code) carried to another browser is refused before anything is
@@ -108,7 +111,8 @@ func (s *Service) Callback(ctx context.Context, in CallbackInput) (CallbackResul
 	}
 	if _, err := s.d.Verifications.Consume(ctx, ident); errors.Is(err, core.ErrVerificationNotFound) {
 		// A concurrent callback with the same state consumed it first.
-		return CallbackResult{Location: errorRedirect(defErr, errStateMismatch, ""), ClearStateCookie: true}, nil
+		return CallbackResult{Location: errorRedirect(defErr, errStateMismatch, ""), ClearStateCookie: true,
+			Refusal: errStateMismatch}, nil
 	} else if err != nil {
 		return CallbackResult{}, err
 	}

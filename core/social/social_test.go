@@ -463,6 +463,10 @@ func TestTokensAndUnlink(t *testing.T) {
 	if err := e.svc.Unlink(ctx, v, acc.ID()); !errors.Is(err, social.ErrLastAccount) {
 		t.Fatalf("unlink last: %v", err)
 	}
+	e.clock.T = v.Session.CreatedAt().Add(24*time.Hour + time.Second)
+	if err := e.svc.Unlink(ctx, v, acc.ID()); !errors.Is(err, core.ErrSessionNotFresh) {
+		t.Fatalf("unlink from a session older than a day: %v", err)
+	}
 }
 
 func TestSignUpSwitches(t *testing.T) {

@@ -1,6 +1,7 @@
 package social
 
 import (
+	"log/slog"
 	"net/url"
 	"strings"
 
@@ -35,6 +36,11 @@ func (h handlers) callback(c *fiber.Ctx, r *endpoint.Request, in *callbackQuery)
 		Meta: h.Meta(c)})
 	if err != nil {
 		return err
+	}
+	if res.Refusal != "" {
+		// The code only: the provider's own words may quote the request.
+		h.Log.LogAttrs(c.UserContext(), slog.LevelInfo, "social callback refused",
+			slog.String("provider", id), slog.String("error", res.Refusal))
 	}
 	if res.ClearStateCookie {
 		h.PutCookie(c, stateCookie, "", 0)
