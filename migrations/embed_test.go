@@ -7,7 +7,7 @@ import (
 )
 
 func TestEveryMigrationHasUpAndDown(t *testing.T) {
-	want := []string{"20260101000001_auth_schema", "20260101000002_rate_limit"}
+	want := []string{"20260101000001_auth_schema", "20260101000002_rate_limit", "20261207000011_social"}
 	got := migrations.Migrations.Sorted()
 	if len(got) != len(want) {
 		t.Fatalf("got %d migrations (%v), want %v", len(got), got, want)

@@ -79,6 +79,7 @@ var wantConstraints = []string{
 }
 
 var wantIndexes = []string{
+	"account_provider_account_idx ON account (provider_id, account_id)",
 	"account_user_id_idx ON account (user_id)",
 	"session_user_id_idx ON session (user_id)",
 	"verification_identifier_idx ON verification (identifier)",
@@ -197,7 +198,7 @@ func tables(t *testing.T, db *bun.DB) []string {
 	return names
 }
 
-var allMigrations = []string{"20260101000001", "20260101000002"}
+var allMigrations = []string{"20260101000001", "20260101000002", "20261207000011"}
 
 func TestMigrateCreatesSchema(t *testing.T) {
 	t.Parallel()
@@ -281,7 +282,7 @@ func TestStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st) != 2 || st[0].Applied || st[1].Applied || st[0].Name != "20260101000001_auth_schema" {
+	if len(st) != len(allMigrations) || st[0].Applied || st[1].Applied || st[0].Name != "20260101000001_auth_schema" {
 		t.Fatalf("status of a fresh database = %v", st)
 	}
 	if got := tables(t, db); len(got) != 0 {
