@@ -115,12 +115,13 @@ type OAuthTokens struct {
 }
 
 // NewOAuthAccount links userID to the provider's subject accountID. scope
-// is the comma-joined granted scopes, as better-auth stores them.
-func NewOAuthAccount(id, userID, providerID, accountID string, t OAuthTokens, scope string, now time.Time) (Account, error) {
+// is the comma-joined granted scopes, as better-auth stores them (nil:
+// none known).
+func NewOAuthAccount(id, userID, providerID, accountID string, t OAuthTokens, scope *string, now time.Time) (Account, error) {
 	if id == "" || userID == "" || providerID == "" || accountID == "" || providerID == ProviderCredential {
 		return Account{}, &Error{Kind: KindInternal, Code: "INVALID_ACCOUNT", Message: "incomplete account"}
 	}
-	a := Account{id: id, userID: userID, accountID: accountID, providerID: providerID, scope: &scope,
+	a := Account{id: id, userID: userID, accountID: accountID, providerID: providerID, scope: cloneStr(scope),
 		createdAt: now, updatedAt: now}
 	a.SetTokens(t, now)
 	return a, nil

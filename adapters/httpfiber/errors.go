@@ -86,6 +86,8 @@ var answers = map[*core.Error]answer{
 	social.ErrRefreshTokenNotFound:       {fiber.StatusBadRequest, "REFRESH_TOKEN_NOT_FOUND", "Refresh token not found"},
 	social.ErrRefreshNotSupported:        {fiber.StatusBadRequest, "TOKEN_REFRESH_NOT_SUPPORTED", "Token refresh not supported"},
 	social.ErrFailedToRefreshToken:       {fiber.StatusBadRequest, "FAILED_TO_REFRESH_ACCESS_TOKEN", "Failed to refresh access token"},
+	social.ErrProviderNotConfigured:      {fiber.StatusBadRequest, "PROVIDER_NOT_CONFIGURED", "Account is not associated with a configured social provider."},
+	social.ErrAccessTokenNotFound:        {fiber.StatusBadRequest, "ACCESS_TOKEN_NOT_FOUND", "Access token not found"},
 	social.ErrLinkingNotAllowed:          {fiber.StatusUnauthorized, "LINKING_NOT_ALLOWED", "Account not linked - linking not allowed"},
 	social.ErrLinkingDifferentEmails:     {fiber.StatusUnauthorized, "LINKING_DIFFERENT_EMAILS_NOT_ALLOWED", "Account not linked - different emails not allowed"},
 	social.ErrSocialAccountLinked:        {fiber.StatusConflict, "SOCIAL_ACCOUNT_ALREADY_LINKED", "Social account already linked"},

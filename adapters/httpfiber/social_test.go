@@ -75,6 +75,14 @@ func TestSocialRoutes_Validation(t *testing.T) {
 	wantError(t, h.post("/unlink-account", `{"accountId":"a"}`, append(json, "Cookie", jar)...), 400,
 		"FAILED_TO_UNLINK_LAST_ACCOUNT", "You can't unlink your last account")
 	wantError(t, h.post("/link-social", `{"provider":"fake"}`, json...), 401, "UNAUTHORIZED", "Unauthorized")
+
+	// The credential account has no provider to ask.
+	accounts := h.get("/list-accounts", "Cookie", jar)
+	cred := strings.Split(strings.SplitN(accounts.body, `"id":"`, 2)[1], `"`)[0]
+	wantError(t, h.post("/get-access-token", `{"accountId":"`+cred+`"}`, append(json, "Cookie", jar)...), 400,
+		"PROVIDER_NOT_SUPPORTED", "Provider not supported")
+	wantError(t, h.get("/account-info?accountId="+cred, "Cookie", jar), 400, "PROVIDER_NOT_CONFIGURED",
+		"Account is not associated with a configured social provider.")
 }
 
 // POST /callback/:id is a form_post provider's answer: it is handed to the

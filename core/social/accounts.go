@@ -186,12 +186,18 @@ type AccountInfo struct {
 // nonce, so an expired one fails).
 func (s *Service) AccountInfo(ctx context.Context, v core.SessionView, accountID string) (AccountInfo, error) {
 	acc, p, err := s.userAccount(ctx, v.User.ID(), accountID)
+	if errors.Is(err, ErrProviderNotSupported) {
+		return AccountInfo{}, ErrProviderNotConfigured
+	}
 	if err != nil {
 		return AccountInfo{}, err
 	}
 	tok, err := s.validAccessToken(ctx, acc, p)
 	if err != nil {
 		return AccountInfo{}, err
+	}
+	if tok.AccessToken == "" {
+		return AccountInfo{}, ErrAccessTokenNotFound
 	}
 	t := Tokens{AccessToken: tok.AccessToken}
 	if tok.IDToken != nil {

@@ -173,7 +173,8 @@ func (s *Service) finish(ctx context.Context, in CallbackInput, f flowState) (Ca
 		return CallbackResult{}, refuse(errEmailNotFound)
 	}
 	disableSignUp := info.DisableImplicitSignUp && (f.RequestSignUp == nil || !*f.RequestSignUp) || info.DisableSignUp
-	out, err := s.signIn(ctx, in.ProviderID, prof, granted, strings.Join(tokens.Scopes, ","), disableSignUp, in.Meta)
+	scope := strings.Join(tokens.Scopes, ",")
+	out, err := s.signIn(ctx, in.ProviderID, prof, granted, &scope, disableSignUp, in.Meta)
 	if err != nil {
 		return CallbackResult{}, err
 	}
@@ -270,7 +271,7 @@ type signedIn struct {
 // signIn is better-auth's handleOAuthUserInfo: the account of the subject,
 // else the user of the email (implicit linking), else a new user; then a
 // session, all in one transaction.
-func (s *Service) signIn(ctx context.Context, providerID string, prof Profile, t sealedTokens, scope string,
+func (s *Service) signIn(ctx context.Context, providerID string, prof Profile, t sealedTokens, scope *string,
 	disableSignUp bool, meta core.RequestMeta) (signedIn, error) {
 	email := strings.ToLower(prof.Email)
 	var out signedIn
@@ -350,7 +351,9 @@ func (s *Service) markVerified(ctx context.Context, u *core.User, prof Profile, 
 	return s.d.Users.Update(ctx, *u)
 }
 
-func (s *Service) addAccount(ctx context.Context, userID, providerID, subject string, t sealedTokens, scope string, now time.Time) error {
+// addAccount links a new account; scope nil is a NULL column (the idToken
+// branch, which has no granted scopes).
+func (s *Service) addAccount(ctx context.Context, userID, providerID, subject string, t sealedTokens, scope *string, now time.Time) error {
 	id, err := s.d.Auth.NewID()
 	if err != nil {
 		return err
@@ -372,7 +375,7 @@ func (s *Service) addAccount(ctx context.Context, userID, providerID, subject st
 	return nil
 }
 
-func (s *Service) createUser(ctx context.Context, providerID string, prof Profile, email string, t sealedTokens, scope string, now time.Time) (core.User, error) {
+func (s *Service) createUser(ctx context.Context, providerID string, prof Profile, email string, t sealedTokens, scope *string, now time.Time) (core.User, error) {
 	id, err := s.d.Auth.NewID()
 	if err != nil {
 		return core.User{}, err
@@ -422,7 +425,8 @@ func (s *Service) link(ctx context.Context, providerID string, l linkState, prof
 		acc, err := s.d.Accounts.ByProviderAccount(ctx, providerID, prof.ID)
 		switch {
 		case errors.Is(err, core.ErrAccountNotFound):
-			return s.addAccount(ctx, l.UserID, providerID, prof.ID, t, strings.Join(scopes, ","), now)
+			scope := strings.Join(scopes, ",")
+			return s.addAccount(ctx, l.UserID, providerID, prof.ID, t, &scope, now)
 		case err != nil:
 			return err
 		case acc.UserID() != l.UserID:

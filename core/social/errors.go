@@ -29,6 +29,8 @@ var (
 	ErrLinkingDifferentEmails = newErr(core.KindUnauthenticated, "LINKING_DIFFERENT_EMAILS_NOT_ALLOWED", "Account not linked - different emails not allowed")
 	ErrSocialAccountLinked    = newErr(core.KindConflict, "SOCIAL_ACCOUNT_ALREADY_LINKED", "Social account already linked")
 	ErrLinkingFailed          = newErr(core.KindInvalid, "LINKING_FAILED", "Account not linked - unable to create account")
+	ErrProviderNotConfigured  = newErr(core.KindInvalid, "PROVIDER_NOT_CONFIGURED", "Account is not associated with a configured social provider.")
+	ErrAccessTokenNotFound    = newErr(core.KindInvalid, "ACCESS_TOKEN_NOT_FOUND", "Access token not found")
 	ErrAccountNotFound        = core.ErrAccountNotFound
 )
 

@@ -49,7 +49,7 @@ func (s *Service) SignInIDToken(ctx context.Context, in IDTokenInput) (core.User
 	}
 	t := s.accountTokens(Tokens{IDToken: in.Token, AccessToken: in.AccessToken})
 	disableSignUp := info.DisableImplicitSignUp && !in.RequestSignUp || info.DisableSignUp
-	out, err := s.signIn(ctx, in.ProviderID, prof, t, "", disableSignUp, in.Meta)
+	out, err := s.signIn(ctx, in.ProviderID, prof, t, nil, disableSignUp, in.Meta)
 	var r *refusal
 	if errors.As(err, &r) {
 		if e, ok := oauthLinkErrors[r.code]; ok {
@@ -93,7 +93,7 @@ func (s *Service) LinkIDToken(ctx context.Context, v core.SessionView, in IDToke
 		if !strings.EqualFold(prof.Email, v.User.Email()) && !s.c.Linking.AllowDifferentEmails {
 			return ErrLinkingDifferentEmails
 		}
-		err = s.addAccount(ctx, v.User.ID(), in.ProviderID, prof.ID, t, "", now)
+		err = s.addAccount(ctx, v.User.ID(), in.ProviderID, prof.ID, t, nil, now)
 		var r *refusal
 		if errors.As(err, &r) {
 			return ErrLinkingFailed
