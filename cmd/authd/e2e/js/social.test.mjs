@@ -330,3 +330,15 @@ describe("id_token sign-in", () => {
 		failed(await other.client.linkSocial({ provider: "fake", idToken: { token: foreign } }), 401, "LINKING_DIFFERENT_EMAILS_NOT_ALLOWED");
 	});
 });
+
+describe("provider tokens of a credential account", () => {
+	test("the credential account has no provider to ask", async () => {
+		const browser = await signUp(newEmail("credonly"));
+		const [cred] = ok(await browser.client.listAccounts(), "list-accounts");
+		assert.equal(cred.providerId, "credential");
+		failed(await browser.client.getAccessToken({ accountId: cred.id }), 400, "PROVIDER_NOT_SUPPORTED");
+		failed(await browser.client.refreshToken({ accountId: cred.id }), 400, "PROVIDER_NOT_SUPPORTED");
+		failed(await browser.client.accountInfo({ query: { accountId: cred.id } }), 400, "PROVIDER_NOT_CONFIGURED");
+		failed(await browser.client.accountInfo({ query: {} }), 400, "VALIDATION_ERROR");
+	});
+});
