@@ -27,7 +27,7 @@ func newGoBrowser(origin string) *goBrowser {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-func (b *goBrowser) do(t *testing.T, method, u string, body any) (*http.Response, []byte) {
+func (b *goBrowser) do(t testing.TB, method, u string, body any) (*http.Response, []byte) {
 	t.Helper()
 	var rd *bytes.Reader
 	if body != nil {

@@ -11,7 +11,7 @@ import (
 )
 
 // startIdP serves the loopback OpenID provider both servers are pointed at.
-func startIdP(t *testing.T) *oauthtest.IdP {
+func startIdP(t testing.TB) *oauthtest.IdP {
 	t.Helper()
 	idp := oauthtest.Start("client-e2e", "secret-e2e")
 	t.Cleanup(idp.Close)
