@@ -96,4 +96,7 @@ type Deps struct {
 	// hashes the submitted password instead, which costs the same for
 	// hashers whose Hash and Verify do equal work, as scrypt's do.
 	DecoyHash string
+	// SecondFactor, when set, may hold a password sign-in back for a second
+	// factor (core/twofactor).
+	SecondFactor SecondFactor
 }

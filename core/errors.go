@@ -76,6 +76,10 @@ func (e *Error) RetryIn(d time.Duration) *Error {
 	return &c
 }
 
+// NewError declares a sentinel of a feature package of core (core/twofactor's
+// errors): copies of it (With, RetryIn) match it, as core's own do.
+func NewError(k Kind, code, msg string) *Error { return newErr(k, code, msg) }
+
 func newErr(k Kind, code, msg string) *Error {
 	e := &Error{Kind: k, Code: code, Message: msg}
 	e.sentinel = e

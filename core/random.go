@@ -24,12 +24,18 @@ const (
 // failing beats spinning forever.
 const maxRandomRounds = 64
 
-// randomString draws n symbols uniformly from alphabet. Bytes at or above the
-// largest multiple of len(alphabet) are rejected, so that byte % len has no
-// modulo bias (for 62 symbols: keep byte < 248, as better-auth does). A
-// failing source is an error: there is no fallback that could yield a
-// guessable token.
+// randomString draws n symbols uniformly from alphabet (DrawString) from
+// Deps.Random.
 func (a *Auth) randomString(n int, alphabet string) (string, error) {
+	return DrawString(readerFunc(a.readRandom), n, alphabet)
+}
+
+// DrawString draws n symbols uniformly from alphabet out of r. Bytes at or
+// above the largest multiple of len(alphabet) are rejected, so that byte %
+// len has no modulo bias (for 62 symbols: keep byte < 248, as better-auth
+// does). A failing source is an error: there is no fallback that could yield
+// a guessable token.
+func DrawString(r io.Reader, n int, alphabet string) (string, error) {
 	size := len(alphabet)
 	limit := 256 - 256%size
 	out := make([]byte, 0, n)
@@ -38,8 +44,8 @@ func (a *Auth) randomString(n int, alphabet string) (string, error) {
 		if round == maxRandomRounds {
 			return "", fmt.Errorf("core: random source yields no usable bytes")
 		}
-		if err := a.readRandom(buf); err != nil {
-			return "", err
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return "", fmt.Errorf("core: reading random bytes: %w", err)
 		}
 		for _, b := range buf {
 			if int(b) >= limit {
@@ -54,15 +60,22 @@ func (a *Auth) randomString(n int, alphabet string) (string, error) {
 	return string(out), nil
 }
 
+type readerFunc func([]byte) error
+
+func (f readerFunc) Read(p []byte) (int, error) {
+	if err := f(p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
 // readRandom serialises reads because Deps.Random may be any io.Reader, and
 // only some (crypto/rand.Reader) are safe for concurrent use.
 func (a *Auth) readRandom(buf []byte) error {
 	a.randMu.Lock()
 	defer a.randMu.Unlock()
-	if _, err := io.ReadFull(a.d.Random, buf); err != nil {
-		return fmt.Errorf("core: reading random bytes: %w", err)
-	}
-	return nil
+	_, err := io.ReadFull(a.d.Random, buf)
+	return err
 }
 
 func (a *Auth) newID() (string, error) { return a.randomString(idLength, alphanumeric) }

@@ -38,10 +38,11 @@ type RequestMeta struct {
 type KnownDevice struct{ UserID, ID string }
 
 // AuthResult is a user with the session just created for them; Session is nil
-// when none was created.
+// when none was created, as when Gate holds a second-factor challenge.
 type AuthResult struct {
 	User    User
 	Session *Session
+	Gate    SignInGate
 }
 
 // SessionView is a live session with its user, as read from storage.

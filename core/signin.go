@@ -11,6 +11,9 @@ type SignInInput struct {
 	RememberMe      bool
 	CallbackURL     string // for the verification link sent to unverified users
 	Meta            RequestMeta
+	// TrustDevice is the client's trusted-device cookie, signature checked
+	// (SecondFactor.AtSignIn).
+	TrustDevice string
 }
 
 // SignInEmail checks the password and starts a session. An unknown email, a
@@ -78,6 +81,7 @@ func (a *Auth) SignInEmail(ctx context.Context, in SignInInput) (AuthResult, err
 	}
 
 	var s Session
+	var gate SignInGate
 	err = a.d.Tx.WithinTx(ctx, func(ctx context.Context) error {
 		// The hash was checked outside any transaction (scrypt is slow). If a
 		// password change committed meanwhile, the password just checked is
@@ -90,13 +94,21 @@ func (a *Auth) SignInEmail(ctx context.Context, in SignInInput) (AuthResult, err
 		if !ok || current != hash {
 			return ErrInvalidEmailOrPassword
 		}
+		if a.d.SecondFactor != nil {
+			if gate, err = a.d.SecondFactor.AtSignIn(ctx, *user, in.TrustDevice); err != nil || gate.Challenge != nil {
+				return err
+			}
+		}
 		s, err = a.IssueSession(ctx, SessionGrant{UserID: user.ID(), DontRemember: !in.RememberMe, Meta: in.Meta})
 		return err
 	})
 	if err != nil {
 		return AuthResult{}, err
 	}
-	return AuthResult{User: *user, Session: &s}, nil
+	if gate.Challenge != nil {
+		return AuthResult{User: *user, Gate: gate}, nil
+	}
+	return AuthResult{User: *user, Session: &s, Gate: gate}, nil
 }
 
 // rejectSignIn spends a decoy password check and counts a failure, then

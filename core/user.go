@@ -15,6 +15,10 @@ type User struct {
 	image         *string
 	createdAt     time.Time
 	updatedAt     time.Time
+	// twoFactorEnabled is the twoFactor plugin's user.two_factor_enabled.
+	// Only core/twofactor's repository writes it (UserRepository.Update
+	// leaves it alone), so that a profile edit cannot undo an enrolment.
+	twoFactorEnabled bool
 }
 
 // UserRecord is the plain data form of a User, used by adapters to store it and
@@ -28,6 +32,8 @@ type UserRecord struct {
 	Image         *string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+
+	TwoFactorEnabled bool
 }
 
 // NewUser validates and normalises a new, unverified user.
@@ -45,12 +51,12 @@ func NewUser(id, name, email string, image *string, now time.Time) (User, error)
 // RehydrateUser rebuilds a User from storage. It is not a constructor.
 func RehydrateUser(r UserRecord) User {
 	return User{id: r.ID, name: r.Name, email: strings.ToLower(r.Email), emailVerified: r.EmailVerified,
-		image: cloneStr(r.Image), createdAt: r.CreatedAt, updatedAt: r.UpdatedAt}
+		image: cloneStr(r.Image), createdAt: r.CreatedAt, updatedAt: r.UpdatedAt, twoFactorEnabled: r.TwoFactorEnabled}
 }
 
 func (u User) Record() UserRecord {
 	return UserRecord{ID: u.id, Name: u.name, Email: u.email, EmailVerified: u.emailVerified,
-		Image: cloneStr(u.image), CreatedAt: u.createdAt, UpdatedAt: u.updatedAt}
+		Image: cloneStr(u.image), CreatedAt: u.createdAt, UpdatedAt: u.updatedAt, TwoFactorEnabled: u.twoFactorEnabled}
 }
 
 func (u User) ID() string           { return u.id }
@@ -60,6 +66,15 @@ func (u User) EmailVerified() bool  { return u.emailVerified }
 func (u User) Image() *string       { return cloneStr(u.image) }
 func (u User) CreatedAt() time.Time { return u.createdAt }
 func (u User) UpdatedAt() time.Time { return u.updatedAt }
+
+func (u User) TwoFactorEnabled() bool { return u.twoFactorEnabled }
+
+// SetTwoFactorEnabled mirrors a write of the flag made through core/twofactor's
+// repository.
+func (u *User) SetTwoFactorEnabled(on bool, now time.Time) {
+	u.twoFactorEnabled = on
+	u.updatedAt = now
+}
 
 func (u *User) Rename(name string, now time.Time) { u.name = name; u.updatedAt = now }
 

@@ -20,6 +20,7 @@ func TestContract(t *testing.T) {
 			Tx:            bunpg.NewTransactor(db, cfg),
 			RateLimiter:   bunpg.NewRateLimiter(db, cfg),
 			TaskLock:      bunpg.NewTaskLock(db, cfg),
+			TwoFactors:    bunpg.NewTwoFactorRepository(db, cfg),
 		}
 	})
 }

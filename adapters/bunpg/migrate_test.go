@@ -31,6 +31,15 @@ var wantColumns = map[string]string{
 	"user.created_at":     "timestamp without time zone NOT NULL DEFAULT " + utcNow,
 	"user.updated_at":     "timestamp without time zone NOT NULL DEFAULT " + utcNow,
 
+	"user.two_factor_enabled":              "boolean NOT NULL DEFAULT false",
+	"two_factor.id":                        "text NOT NULL",
+	"two_factor.secret":                    "text NOT NULL",
+	"two_factor.backup_codes":              "text NOT NULL",
+	"two_factor.user_id":                   "text NOT NULL",
+	"two_factor.verified":                  "boolean NULL DEFAULT true",
+	"two_factor.failed_verification_count": "integer NULL DEFAULT 0",
+	"two_factor.locked_until":              "timestamp without time zone NULL",
+
 	"session.id":         "text NOT NULL",
 	"session.expires_at": "timestamp without time zone NOT NULL",
 	"session.token":      "text NOT NULL",
@@ -73,6 +82,8 @@ var wantConstraints = []string{
 	"session PRIMARY KEY (id)",
 	"session UNIQUE (token)",
 	"session FOREIGN KEY (user_id) REFERENCES user(id) ON DELETE CASCADE",
+	"two_factor PRIMARY KEY (id)",
+	"two_factor FOREIGN KEY (user_id) REFERENCES user(id) ON DELETE CASCADE",
 	"user PRIMARY KEY (id)",
 	"user UNIQUE (email)",
 	"verification PRIMARY KEY (id)",
@@ -82,6 +93,8 @@ var wantIndexes = []string{
 	"account_provider_account_idx ON account (provider_id, account_id)",
 	"account_user_id_idx ON account (user_id)",
 	"session_user_id_idx ON session (user_id)",
+	"two_factor_secret_idx ON two_factor (secret)",
+	"two_factor_user_id_idx ON two_factor (user_id)",
 	"verification_identifier_idx ON verification (identifier)",
 }
 
@@ -198,7 +211,7 @@ func tables(t *testing.T, db *bun.DB) []string {
 	return names
 }
 
-var allMigrations = []string{"20260101000001", "20260101000002", "20261207000011"}
+var allMigrations = []string{"20260101000001", "20260101000002", "20261207000011", "20261207000012"}
 
 func TestMigrateCreatesSchema(t *testing.T) {
 	t.Parallel()

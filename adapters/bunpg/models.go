@@ -24,6 +24,8 @@ type userRow struct {
 	Image         *string   `bun:"image"`
 	CreatedAt     time.Time `bun:"created_at,notnull"`
 	UpdatedAt     time.Time `bun:"updated_at,notnull"`
+	// The twoFactor plugin's flag; written only by TwoFactorRepository.
+	TwoFactorEnabled bool `bun:"two_factor_enabled,notnull"`
 
 	Sessions []*sessionRow `bun:"rel:has-many,join:id=user_id"`
 	Accounts []*accountRow `bun:"rel:has-many,join:id=user_id"`
@@ -105,12 +107,12 @@ func deref(s *string) string {
 func userToRow(u core.User) *userRow {
 	r := u.Record()
 	return &userRow{ID: r.ID, Name: r.Name, Email: r.Email, EmailVerified: r.EmailVerified, Image: r.Image,
-		CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt)}
+		CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt), TwoFactorEnabled: r.TwoFactorEnabled}
 }
 
 func (r *userRow) toCore() core.User {
 	return core.RehydrateUser(core.UserRecord{ID: r.ID, Name: r.Name, Email: r.Email, EmailVerified: r.EmailVerified,
-		Image: r.Image, CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt)})
+		Image: r.Image, CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt), TwoFactorEnabled: r.TwoFactorEnabled})
 }
 
 func sessionToRow(s core.Session) *sessionRow {

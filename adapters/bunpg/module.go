@@ -4,6 +4,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/twofactor"
 )
 
 // Module provides the shared *bun.DB and binds every Postgres adapter to its
@@ -18,5 +19,6 @@ var Module = fx.Module("bunpg",
 		fx.Annotate(NewVerificationRepository, fx.As(new(core.VerificationRepository))),
 		fx.Annotate(NewTransactor, fx.As(new(core.Transactor))),
 		fx.Annotate(NewTaskLock, fx.As(new(core.TaskLock))),
+		fx.Annotate(NewTwoFactorRepository, fx.As(new(twofactor.Repository))),
 	),
 )

@@ -24,7 +24,7 @@ var _ core.SessionRepository = (*SessionRepository)(nil)
 
 func NewSessionRepository(db *bun.DB, cfg Config) *SessionRepository {
 	cfg = cfg.withDefaults()
-	p := pgconn.NewQuery(db.DB, byTokensSQL, 14, cfg.MaxOpenConns+1, !cfg.NoPreparedStatements)
+	p := pgconn.NewQuery(db.DB, byTokensSQL, 15, cfg.MaxOpenConns+1, !cfg.NoPreparedStatements)
 	return &SessionRepository{store: newStore(db, cfg), byTokens: p, lookups: pgconn.NewLookups(p, cfg.SessionLookups, scanSessionUserByToken)}
 }
 
@@ -37,7 +37,7 @@ type sessionUserRow struct {
 // byTokensSQL is get-session's lookup for a batch of tokens ($1, a text
 // array); scanSessionUser reads its columns in this order.
 const byTokensSQL = `SELECT s.token, s.id, s.expires_at, s.created_at, s.updated_at, s.ip_address, s.user_agent, s.user_id,
-	u.name, u.email, u.email_verified, u.image, u.created_at, u.updated_at
+	u.name, u.email, u.email_verified, u.image, u.created_at, u.updated_at, u.two_factor_enabled
 FROM unnest($1::text[]) AS t(token)
 JOIN session AS s ON s.token = t.token
 JOIN "user" AS u ON u.id = s.user_id`
@@ -46,7 +46,8 @@ func scanSessionUser(scan func(dest ...any) error) (sessionUserRow, error) {
 	var r sessionUserRow
 	var ip, ua, image sql.Null[string]
 	err := scan(&r.s.Token, &r.s.ID, &r.s.ExpiresAt, &r.s.CreatedAt, &r.s.UpdatedAt, &ip, &ua, &r.s.UserID,
-		&r.u.Name, &r.u.Email, &r.u.EmailVerified, &image, &r.u.CreatedAt, &r.u.UpdatedAt)
+		&r.u.Name, &r.u.Email, &r.u.EmailVerified, &image, &r.u.CreatedAt, &r.u.UpdatedAt,
+		&r.u.TwoFactorEnabled)
 	r.u.ID = r.s.UserID
 	r.s.IPAddress, r.s.UserAgent, r.u.Image = nullPtr(ip), nullPtr(ua), nullPtr(image)
 	return r, err

@@ -77,6 +77,11 @@ type Auth struct {
 	AccountLinkingAllowDifferentEmails bool          `koanf:"account_linking_allow_different_emails"`
 	AccountLinkingAllowUnlinkingAll    bool          `koanf:"account_linking_allow_unlinking_all"`
 	EncryptOAuthTokens                 bool          `koanf:"encrypt_oauth_tokens"`
+	// TwoFactorEnabled turns on better-auth's twoFactor plugin (its routes
+	// and the sign-in challenge); TwoFactorIssuer names the service in
+	// authenticator apps.
+	TwoFactorEnabled bool   `koanf:"two_factor_enabled"`
+	TwoFactorIssuer  string `koanf:"two_factor_issuer"`
 }
 
 // HTTP holds the listener's limits.
@@ -166,6 +171,8 @@ func defaults() map[string]any {
 		"smtp.send_timeout":                      "15s",
 		"auth.password_hash_concurrency":         0,
 		"auth.password_hash_queue":               0,
+		"auth.two_factor_enabled":                false,
+		"auth.two_factor_issuer":                 "Better Auth",
 		"smtp.from":                              "authd <no-reply@localhost>",
 		"auth.oauth_providers":                   []string{},
 		"auth.oauth_timeout":                     "10s",

@@ -101,6 +101,8 @@ func TestDefaults(t *testing.T) {
 		{"smtp.send_timeout", c.SMTP.SendTimeout, 15 * time.Second},
 		{"auth.password_hash_concurrency", c.Auth.PasswordHashConcurrency, 0},
 		{"auth.password_hash_queue", c.Auth.PasswordHashQueue, 0},
+		{"auth.two_factor_enabled", c.Auth.TwoFactorEnabled, false},
+		{"auth.two_factor_issuer", c.Auth.TwoFactorIssuer, "Better Auth"},
 		{"smtp.from", c.SMTP.From, "authd <no-reply@localhost>"},
 	}
 	for _, ch := range checks {
@@ -137,6 +139,7 @@ func TestEnvironmentNames(t *testing.T) {
 		"AUTH_OAUTH_CORP_SSO_AUTHORIZATION_URL=https://sso.example.com/a", "AUTH_OAUTH_CORP_SSO_TOKEN_URL=https://sso.example.com/t",
 		"AUTH_OAUTH_CORP_SSO_USER_INFO_URL=https://sso.example.com/u", "AUTH_OAUTH_CORP_SSO_SCOPES=a b,c", "AUTH_OAUTH_CORP_SSO_PKCE=false",
 		"AUTH_SOCIAL_GITHUB_CLIENT_ID=gh", "AUTH_SOCIAL_GITHUB_CLIENT_SECRET=ghs", "AUTH_SOCIAL_GITHUB_BASE_URL=https://ghe.example.com",
+		"AUTH_TWO_FACTOR_ENABLED=true", "AUTH_TWO_FACTOR_ISSUER=Example",
 		// Platforms set variables of their own; they must not break start-up.
 		"PATH=/bin", "APP_UNKNOWN=1", "AUTH=1", "KUBERNETES_SERVICE_HOST=10.0.0.1",
 	})
@@ -158,7 +161,8 @@ func TestEnvironmentNames(t *testing.T) {
 			PasswordHashConcurrency: 3, PasswordHashQueue: 5,
 			OAuthProviders: []string{"corp-sso"}, OAuthTimeout: 4 * time.Second, AccountLinkingEnabled: false,
 			AccountLinkingTrustedProviders: []string{"corp-sso", "github"}, AccountLinkingAllowDifferentEmails: true,
-			AccountLinkingAllowUnlinkingAll: true, EncryptOAuthTokens: true},
+			AccountLinkingAllowUnlinkingAll: true, EncryptOAuthTokens: true,
+			TwoFactorEnabled: true, TwoFactorIssuer: "Example"},
 		HTTP: config.HTTP{Addr: ":9000", BodyLimit: 1024, ReadTimeout: time.Second, WriteTimeout: 2 * time.Second,
 			IdleTimeout: 3 * time.Second, ShutdownTimeout: 4 * time.Second, MaxConns: 5},
 		DB: config.DB{Host: "db", Port: 6543, Name: "n", User: "u", Password: "pw", SSLMode: "verify-full",
@@ -263,6 +267,7 @@ func TestValidate(t *testing.T) {
 		{"zero timeout", validEnv("DB_QUERY_TIMEOUT=0s"), []string{"DB_QUERY_TIMEOUT must be a positive duration"}},
 		{"no mail senders", validEnv("SMTP_WORKERS=0", "SMTP_QUEUE_SIZE=-1", "SMTP_SEND_TIMEOUT=0s"),
 			[]string{"SMTP_WORKERS must be positive", "SMTP_QUEUE_SIZE must be positive", "SMTP_SEND_TIMEOUT must be a positive duration"}},
+		{"blank issuer", validEnv("AUTH_TWO_FACTOR_ISSUER= "), []string{"AUTH_TWO_FACTOR_ISSUER must name"}},
 		{"negative hash limits", validEnv("AUTH_PASSWORD_HASH_CONCURRENCY=-1", "AUTH_PASSWORD_HASH_QUEUE=-1"),
 			[]string{"AUTH_PASSWORD_HASH_CONCURRENCY must be 0", "AUTH_PASSWORD_HASH_QUEUE must be 0"}},
 		{"no connections", validEnv("HTTP_MAX_CONNS=0"), []string{"HTTP_MAX_CONNS must be a positive number"}},
@@ -406,6 +411,7 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"AUTH_PASSWORD_HASH_CONCURRENCY", "AUTH_PASSWORD_HASH_QUEUE",
 		"AUTH_OAUTH_PROVIDERS", "AUTH_OAUTH_TIMEOUT", "AUTH_ACCOUNT_LINKING_ENABLED", "AUTH_ACCOUNT_LINKING_TRUSTED_PROVIDERS",
 		"AUTH_ACCOUNT_LINKING_ALLOW_DIFFERENT_EMAILS", "AUTH_ACCOUNT_LINKING_ALLOW_UNLINKING_ALL", "AUTH_ENCRYPT_OAUTH_TOKENS",
+		"AUTH_TWO_FACTOR_ENABLED", "AUTH_TWO_FACTOR_ISSUER",
 	}
 	var got []string
 	for k := range documented {
@@ -444,6 +450,7 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"AUTH_OAUTH_PROVIDERS": "corp", "AUTH_OAUTH_TIMEOUT": "1s", "AUTH_ACCOUNT_LINKING_ENABLED": "false",
 		"AUTH_ACCOUNT_LINKING_TRUSTED_PROVIDERS": "corp", "AUTH_ACCOUNT_LINKING_ALLOW_DIFFERENT_EMAILS": "true",
 		"AUTH_ACCOUNT_LINKING_ALLOW_UNLINKING_ALL": "true", "AUTH_ENCRYPT_OAUTH_TOKENS": "true",
+		"AUTH_TWO_FACTOR_ENABLED": "true", "AUTH_TWO_FACTOR_ISSUER": "Example",
 	}
 	for _, name := range want {
 		c, err := load(t, validEnv(name+"="+samples[name]))

@@ -90,6 +90,9 @@ func (c Config) Validate() error {
 	if c.Auth.PasswordHashQueue < 0 {
 		add("AUTH_PASSWORD_HASH_QUEUE must be 0 (64 per concurrent hash) or positive (got %d)", c.Auth.PasswordHashQueue)
 	}
+	if strings.TrimSpace(c.Auth.TwoFactorIssuer) == "" {
+		add("AUTH_TWO_FACTOR_ISSUER must name the service shown in authenticator apps")
+	}
 
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		add("HTTP_ADDR must be host:port (got %q)", c.HTTP.Addr)

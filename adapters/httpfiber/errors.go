@@ -17,6 +17,7 @@ import (
 	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
 	"github.com/authd/authd/core"
 	"github.com/authd/authd/core/social"
+	"github.com/authd/authd/core/twofactor"
 )
 
 // unavailableRetryAfter is sent with every 503: dependencies come back in
@@ -98,6 +99,19 @@ var answers = map[*core.Error]answer{
 	social.ErrOAuthUnableToLink:          {fiber.StatusUnauthorized, "OAUTH_LINK_ERROR", "unable to link account"},
 	social.ErrOAuthUnableToUpdate:        {fiber.StatusUnauthorized, "OAUTH_LINK_ERROR", "unable to update account"},
 	social.ErrOAuthUnableToCreateSession: {fiber.StatusUnauthorized, "OAUTH_LINK_ERROR", "unable to create session"},
+	twofactor.ErrOTPHasExpired:           {fiber.StatusBadRequest, "OTP_HAS_EXPIRED", "OTP has expired"},
+	twofactor.ErrTOTPNotEnabled:          {fiber.StatusBadRequest, "TOTP_NOT_ENABLED", "TOTP not enabled"},
+	twofactor.ErrTOTPAlreadyEnabled:      {fiber.StatusBadRequest, "TOTP_ALREADY_ENABLED", "TOTP is already enabled"},
+	twofactor.ErrTwoFactorNotEnabled:     {fiber.StatusBadRequest, "TWO_FACTOR_NOT_ENABLED", "Two factor isn't enabled"},
+	twofactor.ErrBackupCodesNotEnabled:   {fiber.StatusBadRequest, "BACKUP_CODES_NOT_ENABLED", "Backup codes aren't enabled"},
+	twofactor.ErrInvalidBackupCode:       {fiber.StatusUnauthorized, "INVALID_BACKUP_CODE", "Invalid backup code"},
+	twofactor.ErrInvalidCode:             {fiber.StatusUnauthorized, "INVALID_CODE", "Invalid code"},
+	twofactor.ErrTooManyAttempts:         {fiber.StatusBadRequest, "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE", "Too many attempts. Please request a new code."},
+	twofactor.ErrAccountLocked:           {fiber.StatusTooManyRequests, "ACCOUNT_TEMPORARILY_LOCKED", "Too many failed verification attempts. Your account is temporarily locked. Please try again later."},
+	twofactor.ErrInvalidTwoFactorCookie:  {fiber.StatusUnauthorized, "INVALID_TWO_FACTOR_COOKIE", "Invalid two factor cookie"},
+	twofactor.ErrChallengeUserOff:        {fiber.StatusBadRequest, "FAILED_TO_CREATE_SESSION", "Failed to create session"},
+	// better-auth's APIError.fromStatus("CONFLICT"): no code.
+	twofactor.ErrBackupCodeRace: {fiber.StatusConflict, "", "Failed to verify backup code. Please try again."},
 }
 
 // errorHandler is the only place where an error becomes an HTTP response.

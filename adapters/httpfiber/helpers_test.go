@@ -29,6 +29,7 @@ import (
 	"github.com/authd/authd/adapters/memory"
 	"github.com/authd/authd/core"
 	"github.com/authd/authd/core/coretest"
+	"github.com/authd/authd/core/twofactor"
 )
 
 const (
@@ -105,6 +106,8 @@ type harnessConfig struct {
 	wrapLimiter func(core.RateLimiter) core.RateLimiter
 	// features, if set, builds optional route groups on the engine.
 	features func(h *harness, auth *core.Auth) []Feature
+	// twoFactor turns the twoFactor plugin on (twofactor_test.go).
+	twoFactor bool
 }
 
 func newHarness(t testing.TB, cfg ...harnessConfig) *harness {
@@ -132,16 +135,25 @@ func newHarness(t testing.TB, cfg ...harnessConfig) *harness {
 	if hc.policy != nil {
 		hc.policy(&h.policy)
 	}
-	auth := core.NewAuth(core.Deps{
+	deps := core.Deps{
 		Users: store.Users(), Sessions: h.sessions, Accounts: store.Accounts(),
 		Verifications: store.Verifications(), Tx: store.Tx(), Hasher: &coretest.Hasher{},
 		EmailTokens: signer, Mailer: h.outbox, Limiter: h.limiter, Clock: h.clock, Random: rand.Reader,
-	}, h.policy)
+	}
+	var tf twofactor.Deps
+	if hc.twoFactor {
+		tf = h.twoFactorDeps()
+		deps.SecondFactor = twofactor.NewGate(tf)
+	}
+	auth := core.NewAuth(deps, h.policy)
 	h.opts = Options{
 		BaseURL:        testBaseURL,
 		Secret:         []byte(testSecret),
 		TrustedOrigins: origintest.Trusted,
 		Logger:         slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	if hc.twoFactor {
+		h.opts.TwoFactor = twofactor.New(tf, twofactor.Options{Issuer: "Better Auth"}, auth)
 	}
 	if hc.opts != nil {
 		hc.opts(&h.opts)

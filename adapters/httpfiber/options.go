@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/adapters/httpfiber/internal/cookie"
+	core2fa "github.com/authd/authd/core/twofactor"
 )
 
 // Options configure the HTTP adapter. Zero durations and limits take the
@@ -58,6 +59,9 @@ type Options struct {
 	CookieCacheVersion string
 	// Logger receives the access log and error reports, default slog.Default().
 	Logger *slog.Logger
+	// TwoFactor, when set, turns on better-auth's twoFactor plugin: its
+	// routes, the sign-in challenge and twoFactorEnabled on every user.
+	TwoFactor *core2fa.Service
 }
 
 // ReadinessFunc reports whether the service can take traffic (nil = ready);

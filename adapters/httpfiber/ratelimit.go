@@ -79,7 +79,8 @@ var (
 // ruleFor picks better-auth's built-in rule for a route relative to the base
 // path (as produced by rateRoutes.match).
 func ruleFor(path string) rateRule {
-	for _, p := range []string{"/sign-in", "/sign-up", "/change-password", "/change-email"} {
+	// "/two-factor/" is the twoFactor plugin's rule (the same 3 per 10 s).
+	for _, p := range []string{"/sign-in", "/sign-up", "/change-password", "/change-email", "/two-factor/"} {
 		if strings.HasPrefix(path, p) {
 			return ruleSensitive
 		}

@@ -38,6 +38,7 @@ func TestRateLimitPath(t *testing.T) {
 		"/sign-in/email": ruleSensitive, "/sign-up/email": ruleSensitive, "/change-password": ruleSensitive,
 		"/change-email": ruleSensitive, "/request-password-reset": ruleMail, "/send-verification-email": ruleMail,
 		"/forget-password": ruleMail, "/get-session": ruleDefault, "/request-password-reset/x": ruleDefault,
+		"/two-factor/verify-totp": ruleSensitive, "/two-factor/send-otp": ruleSensitive,
 	} {
 		if got := ruleFor(path); got != want {
 			t.Errorf("ruleFor(%q) = %v, want %v", path, got, want)

@@ -9,6 +9,7 @@ import (
 	"github.com/authd/authd/adapters/httpfiber/emailpassword"
 	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
 	"github.com/authd/authd/adapters/httpfiber/sessions"
+	"github.com/authd/authd/adapters/httpfiber/twofactor"
 )
 
 // Feature is a route group: a route table built on the shared Env.
@@ -38,6 +39,11 @@ func (s *server) routes(app *fiber.App) {
 	b := s.o.BasePath
 	for _, feature := range append(features[:len(features):len(features)], s.extra...) {
 		for _, rt := range feature(s.env) {
+			s.add(app, rt.Method, b+rt.Path, s.env.Handler(rt))
+		}
+	}
+	if s.o.TwoFactor != nil {
+		for _, rt := range twofactor.Routes(s.env, s.o.TwoFactor) {
 			s.add(app, rt.Method, b+rt.Path, s.env.Handler(rt))
 		}
 	}

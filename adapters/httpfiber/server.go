@@ -64,6 +64,7 @@ func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready Readines
 		CookieCacheMaxAge:  o.CookieCacheMaxAge,
 		CookieCacheVersion: o.CookieCacheVersion,
 		ClientAddr:         s.client,
+		TwoFactor:          o.TwoFactor != nil,
 	}
 	s.env.BaseOrigin, _ = origin.HTTPOrigin(o.BaseURL)
 	var fiberProxies []string

@@ -4,6 +4,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/twofactor"
 )
 
 // Module provides one Store and every port on it, in place of the Postgres
@@ -18,5 +19,6 @@ var Module = fx.Module("memory",
 		fx.Annotate((*Store).Tx, fx.As(new(core.Transactor))),
 		fx.Annotate((*Store).RateLimiter, fx.As(new(core.RateLimiter))),
 		fx.Annotate((*Store).TaskLock, fx.As(new(core.TaskLock))),
+		fx.Annotate((*Store).TwoFactors, fx.As(new(twofactor.Repository))),
 	),
 )

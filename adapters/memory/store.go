@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/twofactor"
 )
 
 // Store holds every table. One lock guards them all: each repository call
@@ -40,6 +41,7 @@ type tables struct {
 	sessionIDs    map[string]string                  // session id -> token
 	accounts      map[string]core.AccountRecord      // by id
 	verifications map[string]core.VerificationRecord // by id
+	twoFactors    map[string]twofactor.Record        // by id
 }
 
 func NewStore() *Store {
@@ -49,6 +51,7 @@ func NewStore() *Store {
 			users: map[string]core.UserRecord{}, emails: map[string]string{},
 			sessions: map[string]core.SessionRecord{}, sessionIDs: map[string]string{},
 			accounts: map[string]core.AccountRecord{}, verifications: map[string]core.VerificationRecord{},
+			twoFactors: map[string]twofactor.Record{},
 		},
 		rl:    NewRateLimiter(),
 		tasks: NewTaskLock(),
@@ -60,6 +63,7 @@ func (s *Store) Sessions() *SessionRepository           { return &SessionReposit
 func (s *Store) Accounts() *AccountRepository           { return &AccountRepository{s} }
 func (s *Store) Verifications() *VerificationRepository { return &VerificationRepository{s} }
 func (s *Store) Tx() *Transactor                        { return &Transactor{s} }
+func (s *Store) TwoFactors() *TwoFactorRepository       { return &TwoFactorRepository{s} }
 
 // RateLimiter returns the store's limiter; its counters live outside the
 // tables and transactions, like a limiter that must count failed requests too.
@@ -73,6 +77,7 @@ func (t tables) clone() tables {
 		users: maps.Clone(t.users), emails: maps.Clone(t.emails),
 		sessions: maps.Clone(t.sessions), sessionIDs: maps.Clone(t.sessionIDs),
 		accounts: maps.Clone(t.accounts), verifications: maps.Clone(t.verifications),
+		twoFactors: maps.Clone(t.twoFactors),
 	}
 }
 

@@ -72,6 +72,8 @@ func (r *UserRepository) Update(ctx context.Context, u core.User) error {
 		}
 		delete(t.emails, old.Email)
 		t.emails[rec.Email] = rec.ID
+		// The flag is TwoFactorRepository's to write, as in Postgres.
+		rec.TwoFactorEnabled = old.TwoFactorEnabled
 		t.users[rec.ID] = rec
 		return nil
 	})
@@ -96,6 +98,11 @@ func (r *UserRepository) Delete(ctx context.Context, id string) error {
 		for aid, a := range t.accounts {
 			if a.UserID == id {
 				delete(t.accounts, aid)
+			}
+		}
+		for tid, tf := range t.twoFactors {
+			if tf.UserID == id {
+				delete(t.twoFactors, tid)
 			}
 		}
 		return nil

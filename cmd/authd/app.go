@@ -82,6 +82,7 @@ func appOptions(cfg config.Config, log *slog.Logger, store storage) fx.Option {
 		),
 		httpfiber.Module,
 		socialModule,
+		twoFactorOption(cfg),
 		fx.Invoke(startJanitor),
 	)
 }
@@ -137,13 +138,15 @@ type authParams struct {
 	Limiter       core.RateLimiter
 	Clock         core.Clock
 	Policy        core.Policy
+	// SecondFactor is there when the twoFactor plugin is on.
+	SecondFactor core.SecondFactor `optional:"true"`
 }
 
 func newAuth(p authParams) *core.Auth {
 	return core.NewAuth(core.Deps{
 		Users: p.Users, Sessions: p.Sessions, Accounts: p.Accounts, Verifications: p.Verifications,
 		Tx: p.Tx, Hasher: p.Hasher, EmailTokens: p.EmailTokens, Mailer: p.Mailer, Limiter: p.Limiter, Clock: p.Clock,
-		Random: rand.Reader, DecoyHash: p.Hasher.Decoy(),
+		Random: rand.Reader, DecoyHash: p.Hasher.Decoy(), SecondFactor: p.SecondFactor,
 	}, p.Policy)
 }
 

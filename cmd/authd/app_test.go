@@ -93,6 +93,12 @@ func TestGraphIsCompleteForBothStorages(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
+	twoFactor := testConfig(t, "AUTH_TWO_FACTOR_ENABLED=true")
+	for name, store := range map[string]storage{"postgres": postgresStorage, "memory": memoryStorage} {
+		if err := fx.ValidateApp(appOptions(twoFactor, slog.Default(), store)); err != nil {
+			t.Fatalf("%s with two-factor: %v", name, err)
+		}
+	}
 	shared := testConfig(t, "AUTH_RATE_LIMIT_STORAGE=database")
 	if err := fx.ValidateApp(appOptions(shared, slog.Default(), postgresStorage)); err != nil {
 		t.Fatalf("postgres with the shared rate limiter: %v", err)

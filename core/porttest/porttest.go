@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/twofactor"
 )
 
 // Adapters is the set of ports under test. The repositories and the Transactor
@@ -22,6 +23,7 @@ type Adapters struct {
 	Tx            core.Transactor
 	RateLimiter   core.RateLimiter
 	TaskLock      core.TaskLock
+	TwoFactors    twofactor.Repository
 }
 
 // RunAll runs every group as a parallel subtest. Each group calls newAdapters
@@ -34,7 +36,7 @@ func RunAll(t *testing.T, newAdapters func(t *testing.T) Adapters) {
 	}{
 		{"Users", RunUsers}, {"Sessions", RunSessions}, {"Accounts", RunAccounts},
 		{"Verifications", RunVerifications}, {"Tx", RunTx}, {"RateLimiter", RunRateLimiter},
-		{"TaskLock", RunTaskLock},
+		{"TaskLock", RunTaskLock}, {"TwoFactors", RunTwoFactors},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -69,7 +71,7 @@ func nilPorts(a Adapters, names ...string) []string {
 	set := map[string]bool{
 		"Users": a.Users == nil, "Sessions": a.Sessions == nil, "Accounts": a.Accounts == nil,
 		"Verifications": a.Verifications == nil, "Tx": a.Tx == nil, "RateLimiter": a.RateLimiter == nil,
-		"TaskLock": a.TaskLock == nil,
+		"TaskLock": a.TaskLock == nil, "TwoFactors": a.TwoFactors == nil,
 	}
 	var out []string
 	for _, n := range names {

@@ -4,7 +4,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
-	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
 	"github.com/authd/authd/core"
 )
 
@@ -27,7 +26,7 @@ func (h handlers) changePassword(c *fiber.Ctx, r *endpoint.Request, in *changePa
 	if err != nil {
 		return err
 	}
-	w := jsonw.New(512)
+	w := h.JSON(512)
 	w.Raw(`{"token":`)
 	if res.Session != nil {
 		h.SetSessionCookie(c, core.SessionView{Session: *res.Session, User: res.User}, r.Cookie.DontRemember, r.Cookie.DontRemember)

@@ -3,6 +3,7 @@ package account
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/authd/authd/adapters/httpfiber/internal/apierror"
 	"github.com/authd/authd/adapters/httpfiber/internal/body"
 	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
 	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
@@ -16,11 +17,23 @@ type updateUserInput struct {
 	// Email is refused like better-auth refuses it: any truthy value,
 	// whatever its type.
 	Email bool `json:"email" zod:"truthy"`
+	// TwoFactorEnabled is the twoFactor plugin's field, not settable
+	// (input: false): a truthy value is refused while the plugin is on.
+	TwoFactorEnabled bool `json:"twoFactorEnabled" zod:"truthy"`
 }
 
+// errTwoFactorField is better-auth's parseUserInput refusing a field with
+// input: false.
+var errTwoFactorField = apierror.BadRequest("FIELD_NOT_ALLOWED", "twoFactorEnabled is not allowed to be set")
+
 // POST /update-user (wire spec §4.8). Only name and image are read; every
-// other key, emailVerified and id included, is ignored.
+// other key, emailVerified and id included, is ignored, but for a truthy
+// twoFactorEnabled while the twoFactor plugin is on.
 func (h handlers) updateUser(c *fiber.Ctx, r *endpoint.Request, in *updateUserInput) error {
+	// better-auth refuses a truthy email first (core's check).
+	if h.TwoFactor && in.TwoFactorEnabled && !in.Email {
+		return errTwoFactorField
+	}
 	user, err := h.Auth.UpdateUser(c.UserContext(), *r.View, core.UpdateUserInput{
 		Name:     in.Name,
 		ImageSet: in.Image.Set,

@@ -4,7 +4,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
-	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
 	"github.com/authd/authd/core"
 )
 
@@ -29,8 +28,15 @@ func (h handlers) signIn(c *fiber.Ctx, r *endpoint.Request, in *signInInput) err
 		RememberMe:  rememberMe,
 		CallbackURL: callbackURL,
 		Meta:        h.ClientMeta(c, r),
+		TrustDevice: h.TrustDevice(r.Cookie),
 	})
 	if err != nil {
+		return err
+	}
+	// The password was right: the browser is the account's known device,
+	// whether or not a second factor is still to come.
+	if answered, err := h.SignInGate(c, r, res.Gate, !rememberMe); answered || err != nil {
+		h.SetKnownDevice(c, res.User.ID())
 		return err
 	}
 	if res.Session == nil {
@@ -41,7 +47,7 @@ func (h handlers) signIn(c *fiber.Ctx, r *endpoint.Request, in *signInInput) err
 	if callbackURL != "" {
 		c.Set(fiber.HeaderLocation, callbackURL)
 	}
-	w := jsonw.New(512)
+	w := h.JSON(512)
 	w.Raw(`{"redirect":`).Bool(callbackURL != "").
 		Raw(`,"token":`).Str(res.Session.Token())
 	if in.CallbackURL != nil {

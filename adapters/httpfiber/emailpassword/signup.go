@@ -5,7 +5,6 @@ import (
 
 	"github.com/authd/authd/adapters/httpfiber/internal/body"
 	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
-	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
 	"github.com/authd/authd/core"
 )
 
@@ -34,7 +33,7 @@ func (h handlers) signUp(c *fiber.Ctx, r *endpoint.Request, in *signUpInput) err
 	if err != nil {
 		return err
 	}
-	w := jsonw.New(512)
+	w := h.JSON(512)
 	w.Raw(`{"token":`)
 	if res.Session != nil {
 		h.SetSessionCookie(c, core.SessionView{Session: *res.Session, User: res.User}, !rememberMe, r.Cookie.DontRemember)

@@ -6,7 +6,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
-	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
 	"github.com/authd/authd/core"
 )
 
@@ -61,7 +60,7 @@ func (h handlers) verifyEmail(c *fiber.Ctx, r *endpoint.Request, in *verifyEmail
 	if res.ConfirmationSent {
 		return endpoint.SendJSON(c, []byte(endpoint.StatusTrue))
 	}
-	w := jsonw.New(512)
+	w := h.JSON(512)
 	w.Raw(`{"status":true,"user":`)
 	if res.EmailChanged && res.User != nil {
 		w.User(*res.User)

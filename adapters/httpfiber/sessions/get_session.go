@@ -7,7 +7,6 @@ import (
 
 	"github.com/authd/authd/adapters/httpfiber/internal/apierror"
 	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
-	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
 	"github.com/authd/authd/core"
 )
 
@@ -32,7 +31,7 @@ func (h handlers) getSession(c *fiber.Ctx, r *endpoint.Request, in *getSessionIn
 	}
 	if cacheOn && !in.DisableCookieCache {
 		if v, ok := h.CachedSession(c, r.Cookie); ok {
-			return endpoint.SendJSON(c, sessionViewJSON(v))
+			return endpoint.SendJSON(c, h.sessionViewJSON(v))
 		}
 	}
 	v, refreshed, err := h.Auth.GetSession(c.UserContext(), r.Cookie.Token, core.SessionOptions{
@@ -58,11 +57,11 @@ func (h handlers) getSession(c *fiber.Ctx, r *endpoint.Request, in *getSessionIn
 	case !r.Cookie.DontRemember && !in.DisableRefresh:
 		h.SetCookieCache(c, v, false)
 	}
-	return endpoint.SendJSON(c, sessionViewJSON(v))
+	return endpoint.SendJSON(c, h.sessionViewJSON(v))
 }
 
-func sessionViewJSON(v core.SessionView) []byte {
-	w := jsonw.New(768)
+func (h handlers) sessionViewJSON(v core.SessionView) []byte {
+	w := h.JSON(768)
 	w.Raw(`{"session":`).Session(v.Session).Raw(`,"user":`).User(v.User).Raw("}")
 	return w.B
 }

@@ -21,6 +21,10 @@ const (
 	SessionToken = "better-auth.session_token"
 	SessionData  = "better-auth.session_data"
 	DontRemember = "better-auth.dont_remember"
+	// The twoFactor plugin's: the pending sign-in challenge and the
+	// trusted device.
+	TwoFactor   = "better-auth.two_factor"
+	TrustDevice = "better-auth.trust_device"
 	// KnownDevice is authd's own device cookie (see endpoint.DeviceCookieKey).
 	KnownDevice  = "authd.known_device"
 	securePrefix = "__Secure-"

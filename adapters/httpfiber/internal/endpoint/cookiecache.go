@@ -14,7 +14,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/authd/authd/adapters/httpfiber/internal/cookie"
-	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
 	"github.com/authd/authd/core"
 )
 
@@ -53,7 +52,7 @@ var b64url = base64.RawURLEncoding
 // JSON is JavaScript's JSON.stringify output byte for byte, since better-auth
 // verifies by re-serialising what it parsed.
 func (e *Env) encodeSessionData(v core.SessionView, now time.Time, expiresAt time.Time) string {
-	w := jsonw.New(1024)
+	w := e.JSON(1024)
 	w.Raw(`{"session":`).Session(v.Session).Raw(`,"user":`).User(v.User).
 		Raw(`,"updatedAt":`).Int(int(now.UnixMilli())).Raw(`,"version":`).Str(e.CookieCacheVersion).Raw("}")
 	data := w.B
@@ -103,6 +102,8 @@ type cachedUser struct {
 	Image         *string `json:"image"`
 	CreatedAt     string  `json:"createdAt"`
 	UpdatedAt     string  `json:"updatedAt"`
+	// The twoFactor plugin's field; absent while it is off.
+	TwoFactorEnabled bool `json:"twoFactorEnabled"`
 }
 
 // decodeSessionData returns the session a session_data cookie holds if its
@@ -154,7 +155,8 @@ func (e *Env) decodeSessionData(value, token string, now time.Time) (core.Sessio
 			ExpiresAt: times[0], CreatedAt: times[1], UpdatedAt: times[2],
 			IPAddress: deref(sess.IPAddress), UserAgent: deref(sess.UserAgent)}),
 		User: core.RehydrateUser(core.UserRecord{ID: user.ID, Name: user.Name, Email: user.Email,
-			EmailVerified: user.EmailVerified, Image: user.Image, CreatedAt: times[3], UpdatedAt: times[4]}),
+			EmailVerified: user.EmailVerified, Image: user.Image, CreatedAt: times[3], UpdatedAt: times[4],
+			TwoFactorEnabled: user.TwoFactorEnabled}),
 	}, true
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/authd/authd/adapters/httpfiber/internal/cookie"
+	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
 	"github.com/authd/authd/adapters/httpfiber/internal/origin"
 	"github.com/authd/authd/core"
 )
@@ -39,4 +40,15 @@ type Env struct {
 	// ClientAddr resolves the caller's address; the root package owns the
 	// proxy rules behind it.
 	ClientAddr func(*fiber.Ctx) (netip.Addr, bool)
+	// TwoFactor is on with better-auth's twoFactor plugin: user objects
+	// carry twoFactorEnabled, and password sign-in may answer a challenge.
+	TwoFactor bool
+}
+
+// JSON returns a writer for a response body whose users have the fields
+// the enabled plugins add.
+func (e *Env) JSON(size int) *jsonw.W {
+	w := jsonw.New(size)
+	w.TwoFactor = e.TwoFactor
+	return w
 }

@@ -15,8 +15,13 @@ import (
 // jsonDate is Date#toJSON: UTC with exactly three fractional digits.
 const jsonDate = "2006-01-02T15:04:05.000Z"
 
-// W is a JSON writer; B is the text written so far.
-type W struct{ B []byte }
+// W is a JSON writer; B is the text written so far. TwoFactor adds the
+// twoFactor plugin's field to every User written (endpoint.Env.JSON sets it
+// while the plugin is on).
+type W struct {
+	B         []byte
+	TwoFactor bool
+}
 
 // New returns a writer with room for size bytes.
 func New(size int) *W { return &W{B: make([]byte, 0, size)} }
@@ -121,6 +126,9 @@ func (w *W) User(u core.User) *W {
 		Raw(`,"image":`).StrOrNull(u.Image()).
 		Raw(`,"createdAt":`).Date(u.CreatedAt()).
 		Raw(`,"updatedAt":`).Date(u.UpdatedAt())
+	if w.TwoFactor {
+		w.Raw(`,"twoFactorEnabled":`).Bool(u.TwoFactorEnabled())
+	}
 	return w.Raw("}")
 }
 

@@ -1,7 +1,7 @@
 // The real better-auth 1.7.25, configured the way authd behaves by default and
 // mapped onto authd's Postgres schema (snake_case columns, singular tables).
 import { betterAuth } from "better-auth";
-import { genericOAuth } from "better-auth/plugins";
+import { genericOAuth, twoFactor } from "better-auth/plugins";
 import pg from "pg";
 import { writeMail } from "./mail.mjs";
 
@@ -58,17 +58,46 @@ export function socialFromEnv(env = process.env) {
 
 const link = (title, url) => `${title}\n\n${url}\n`;
 
+// authd's AUTH_TWO_FACTOR_ENABLED / AUTH_TWO_FACTOR_ISSUER: the twoFactor
+// plugin on authd's schema, mailing one-time codes alone on a line as authd
+// does.
+function twoFactorPlugins(send) {
+	if (process.env.AUTH_TWO_FACTOR_ENABLED !== "true") return [];
+	const issuer = process.env.AUTH_TWO_FACTOR_ISSUER || undefined;
+	return [
+		twoFactor({
+			issuer,
+			totpOptions: { issuer },
+			otpOptions: {
+				sendOTP: ({ user, otp }) => send(user.email, "Your verification code", `Your verification code:\n\n${otp}\n\nIt expires in 3 minutes.\n`),
+			},
+			schema: {
+				user: { fields: { twoFactorEnabled: "two_factor_enabled" } },
+				twoFactor: {
+					modelName: "two_factor",
+					fields: {
+						backupCodes: "backup_codes",
+						userId: "user_id",
+						failedVerificationCount: "failed_verification_count",
+						lockedUntil: "locked_until",
+					},
+				},
+			},
+		}),
+	];
+}
+
 export function createReferenceAuth({ baseURL, mailDir, pool, secret }) {
 	assertUTC();
 	const send = (to, subject, text) => writeMail(mailDir, { to, subject, text });
 	const social = socialFromEnv();
 	return betterAuth({
-		plugins: social.plugins,
 		baseURL,
 		secret,
 		database: pool,
 		rateLimit: { enabled: false },
 		telemetry: { enabled: false },
+		plugins: [...twoFactorPlugins(send), ...social.plugins],
 		emailAndPassword: {
 			enabled: true,
 			revokeSessionsOnPasswordReset: true,
