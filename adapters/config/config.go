@@ -77,6 +77,7 @@ type Auth struct {
 	AccountLinkingAllowDifferentEmails bool          `koanf:"account_linking_allow_different_emails"`
 	AccountLinkingAllowUnlinkingAll    bool          `koanf:"account_linking_allow_unlinking_all"`
 	EncryptOAuthTokens                 bool          `koanf:"encrypt_oauth_tokens"`
+	AccountLinkingUpdateUserInfoOnLink bool          `koanf:"account_linking_update_user_info_on_link"`
 	// TwoFactorEnabled turns on better-auth's twoFactor plugin (its routes
 	// and the sign-in challenge); TwoFactorIssuer names the service in
 	// authenticator apps.

@@ -54,6 +54,7 @@ func newSocial(p socialParams) (*social.Service, error) {
 			TrustedProviders:     cfg.Auth.AccountLinkingTrustedProviders,
 			AllowDifferentEmails: cfg.Auth.AccountLinkingAllowDifferentEmails,
 			AllowUnlinkingAll:    cfg.Auth.AccountLinkingAllowUnlinkingAll,
+			UpdateUserInfoOnLink: cfg.Auth.AccountLinkingUpdateUserInfoOnLink,
 		}}, providers), nil
 }
 

@@ -317,6 +317,11 @@ func (s *Service) signIn(ctx context.Context, providerID string, prof Profile, t
 				if err := s.markVerified(ctx, &u, prof, email, now); err != nil {
 					return err
 				}
+				// The sign-in's profile always has a name ("" when the
+				// provider gave none), as better-auth fills it in.
+				if err := s.updateUserInfo(ctx, &u, prof, true, now); err != nil {
+					return err
+				}
 				out.user = u
 			case errors.Is(err, core.ErrUserNotFound):
 				if disableSignUp {
@@ -339,6 +344,21 @@ func (s *Service) signIn(ctx context.Context, providerID string, prof Profile, t
 		return err
 	})
 	return out, err
+}
+
+// updateUserInfo is better-auth's updateUserInfoOnLink: the provider's name
+// (when it gave one, or always for withName) and image onto the user.
+func (s *Service) updateUserInfo(ctx context.Context, u *core.User, prof Profile, withName bool, now time.Time) error {
+	if !s.c.Linking.UpdateUserInfoOnLink {
+		return nil
+	}
+	if prof.Name != "" || withName {
+		u.Rename(prof.Name, now)
+	}
+	if prof.Image != nil {
+		u.SetImage(prof.Image, now)
+	}
+	return s.d.Users.Update(ctx, *u)
 }
 
 // markVerified is better-auth's rule on sign-in: the IdP's verified email,
@@ -426,22 +446,45 @@ func (s *Service) link(ctx context.Context, providerID string, l linkState, prof
 		switch {
 		case errors.Is(err, core.ErrAccountNotFound):
 			scope := strings.Join(scopes, ",")
-			return s.addAccount(ctx, l.UserID, providerID, prof.ID, t, &scope, now)
+			if err := s.addAccount(ctx, l.UserID, providerID, prof.ID, t, &scope, now); err != nil {
+				return err
+			}
 		case err != nil:
 			return err
 		case acc.UserID() != l.UserID:
 			return refuse(errLinkedToOther)
+		default:
+			sealed, err := s.seal(t)
+			if err != nil {
+				return err
+			}
+			acc.SetTokens(sealed, now)
+			if merged := mergeScopes(acc.Scope(), scopes); merged != "" {
+				acc.SetScope(merged, now)
+			}
+			if err := s.d.Accounts.Update(ctx, acc); err != nil {
+				return err
+			}
 		}
-		sealed, err := s.seal(t)
-		if err != nil {
-			return err
-		}
-		acc.SetTokens(sealed, now)
-		if merged := mergeScopes(acc.Scope(), scopes); merged != "" {
-			acc.SetScope(merged, now)
-		}
-		return s.d.Accounts.Update(ctx, acc)
+		return s.linkedUserInfo(ctx, l.UserID, prof, now)
 	})
+}
+
+// linkedUserInfo applies updateUserInfoOnLink after a link; a failure to
+// read the user is better-auth's "the link stands, the profile is not
+// copied", except for outages.
+func (s *Service) linkedUserInfo(ctx context.Context, userID string, prof Profile, now time.Time) error {
+	if !s.c.Linking.UpdateUserInfoOnLink {
+		return nil
+	}
+	u, err := s.d.Users.ByID(ctx, userID)
+	if errors.Is(err, core.ErrUserNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.updateUserInfo(ctx, &u, prof, false, now)
 }
 
 // linkSessionLive: the session that started the link must still be the

@@ -81,7 +81,10 @@ func (s *Service) LinkIDToken(ctx context.Context, v core.SessionView, in IDToke
 				return err
 			}
 			acc.SetTokens(sealed, now)
-			return s.d.Accounts.Update(ctx, acc)
+			if err := s.d.Accounts.Update(ctx, acc); err != nil {
+				return err
+			}
+			return s.linkedUserInfo(ctx, v.User.ID(), prof, now)
 		case err == nil:
 			return ErrSocialAccountLinked
 		case !errors.Is(err, core.ErrAccountNotFound):
@@ -98,6 +101,9 @@ func (s *Service) LinkIDToken(ctx context.Context, v core.SessionView, in IDToke
 		if errors.As(err, &r) {
 			return ErrLinkingFailed
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return s.linkedUserInfo(ctx, v.User.ID(), prof, now)
 	})
 }

@@ -43,6 +43,9 @@ type Linking struct {
 	TrustedProviders     []string
 	AllowDifferentEmails bool
 	AllowUnlinkingAll    bool
+	// UpdateUserInfoOnLink copies a newly linked provider account's name
+	// and image onto the user (never the email or its verification).
+	UpdateUserInfoOnLink bool
 }
 
 // Service runs the flows. It is safe for concurrent use.

@@ -525,3 +525,16 @@ func TestConcurrentCallbacksOneWins(t *testing.T) {
 		t.Fatalf("%d callbacks signed in", won)
 	}
 }
+
+func TestUpdateUserInfoOnLink(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		e := newEnv(t, func(c *social.Config) { c.Linking.UpdateUserInfoOnLink = on })
+		u := e.localUser(alice.Email, false)
+		e.link(e.session(u), "")
+		got, _ := e.store.Users().ByID(context.Background(), u.ID())
+		copied := got.Name() == alice.Name && got.Image() != nil && *got.Image() == alice.Picture
+		if copied != on || got.Email() != u.Email() || got.EmailVerified() {
+			t.Fatalf("updateUserInfoOnLink=%v: user %+v", on, got.Record())
+		}
+	}
+}

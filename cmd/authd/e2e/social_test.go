@@ -20,7 +20,7 @@ func startIdP(t testing.TB) *oauthtest.IdP {
 
 // socialSettings configure a server (either) with the provider twice: as
 // OIDC through discovery ("fake") and as plain OAuth2 endpoints without
-// PKCE ("plain").
+// PKCE ("plain"), and copy a linked account's name onto the user.
 func socialSettings(idp *oauthtest.IdP, extra ...string) []string {
 	return append([]string{
 		"AUTH_OAUTH_PROVIDERS=fake,plain",
@@ -30,6 +30,7 @@ func socialSettings(idp *oauthtest.IdP, extra ...string) []string {
 		"AUTH_OAUTH_PLAIN_AUTHORIZATION_URL=" + idp.URL + "/authorize", "AUTH_OAUTH_PLAIN_TOKEN_URL=" + idp.URL + "/token",
 		"AUTH_OAUTH_PLAIN_USER_INFO_URL=" + idp.URL + "/userinfo", "AUTH_OAUTH_PLAIN_SCOPES=email,profile",
 		"AUTH_OAUTH_PLAIN_PKCE=false",
+		"AUTH_ACCOUNT_LINKING_UPDATE_USER_INFO_ON_LINK=true",
 	}, extra...)
 }
 

@@ -51,6 +51,7 @@ export function socialFromEnv(env = process.env) {
 				trustedProviders: envList(env.AUTH_ACCOUNT_LINKING_TRUSTED_PROVIDERS),
 				allowDifferentEmails: envBool(env.AUTH_ACCOUNT_LINKING_ALLOW_DIFFERENT_EMAILS, false),
 				allowUnlinkingAll: envBool(env.AUTH_ACCOUNT_LINKING_ALLOW_UNLINKING_ALL, false),
+				updateUserInfoOnLink: envBool(env.AUTH_ACCOUNT_LINKING_UPDATE_USER_INFO_ON_LINK, false),
 			},
 		},
 	};

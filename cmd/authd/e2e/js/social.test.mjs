@@ -203,6 +203,8 @@ describe("account linking and provider tokens", () => {
 		assert.deepEqual(accounts.find((a) => a.providerId === "credential").scopes, []);
 		const s = ok(await browser.client.getSession(), "get-session");
 		assert.equal(s.user.emailVerified, false, "linking verified the user");
+		// updateUserInfoOnLink is on: the provider's name replaces the local one.
+		assert.equal(s.user.name, `IdP ${email.split("@")[0]}`);
 
 		const at = ok(await browser.client.getAccessToken({ accountId: fake.id }), "get-access-token");
 		assert.match(at.accessToken, /^at-/);
