@@ -259,3 +259,37 @@ func TestAppleProfileAndClientSecret(t *testing.T) {
 		t.Fatalf("authorization URL %s", u)
 	}
 }
+
+// Entra ID tokens name their tenant: the issuer must be that tenant's, and
+// a configured tenant admits its own tokens only.
+func TestMicrosoftIDTokenTenantRule(t *testing.T) {
+	idp := oauthtest.Start("ms-client", "s")
+	defer idp.Close()
+	ctx := context.Background()
+	u := oauthtest.User{Sub: "s-1", Email: "m@example.com", EmailVerified: true, Name: "M"}
+	token := func(tid, iss string) string {
+		c := idp.Claims(u, "ms-client", "", time.Now(), time.Hour, false)
+		c["tid"], c["iss"], c["oid"] = tid, iss, "oid-1"
+		return idp.SignClaims(c)
+	}
+	single, _ := oauth.NewBuiltin(oauth.BuiltinConfig{Name: "microsoft", ClientID: "ms-client", ClientSecret: "s",
+		BaseURL: idp.URL, TenantID: "t-1"})
+	if prof, err := single.VerifyIDToken(ctx, token("t-1", idp.URL+"/t-1/v2.0"), ""); err != nil || prof.ID != "oid-1" {
+		t.Fatalf("own tenant: %+v %v", prof, err)
+	}
+	for name, tok := range map[string]string{
+		"another tenant":           token("t-2", idp.URL+"/t-2/v2.0"),
+		"issuer of another tenant": token("t-1", idp.URL+"/t-2/v2.0"),
+	} {
+		if _, err := single.VerifyIDToken(ctx, tok, ""); !errors.Is(err, social.ErrInvalidToken) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	common, _ := oauth.NewBuiltin(oauth.BuiltinConfig{Name: "microsoft", ClientID: "ms-client", ClientSecret: "s", BaseURL: idp.URL})
+	if _, err := common.VerifyIDToken(ctx, token("t-2", idp.URL+"/t-2/v2.0"), ""); err != nil {
+		t.Fatalf("common admits any tenant's own token: %v", err)
+	}
+	if _, err := common.VerifyIDToken(ctx, token("t-2", idp.URL+"/t-3/v2.0"), ""); !errors.Is(err, social.ErrInvalidToken) {
+		t.Fatalf("common admitted a token whose issuer is not its tenant's: %v", err)
+	}
+}

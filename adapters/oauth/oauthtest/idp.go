@@ -93,7 +93,9 @@ func Start(clientID, clientSecret string) *IdP {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
 	mux.HandleFunc("GET /jwks", p.jwks)
-	mux.HandleFunc("GET /oauth2/v3/certs", p.jwks) // where Google serves its keys
+	mux.HandleFunc("GET /oauth2/v3/certs", p.jwks)              // where Google serves its keys
+	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", p.jwks) // Microsoft's
+	mux.HandleFunc("GET /auth/keys", p.jwks)                    // Apple's
 	mux.HandleFunc("GET /authorize", p.authorize)
 	mux.HandleFunc("POST /token", p.token)
 	mux.HandleFunc("GET /userinfo", p.userinfo)
