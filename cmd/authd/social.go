@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 
 	"go.uber.org/fx"
 
@@ -17,13 +19,18 @@ import (
 // service and its route group.
 var socialModule = fx.Options(
 	fx.Provide(
+		socialProviders,
 		newSocial,
 		fx.Annotate(
 			func(svc *social.Service) httpfiber.Feature { return httpsocial.Routes(svc) },
 			fx.ResultTags(httpfiber.FeatureGroup),
 		),
 	),
+	fx.Invoke(warmProviders),
 )
+
+// providerSet is the configured providers by id.
+type providerSet map[string]social.Provider
 
 type socialParams struct {
 	fx.In
@@ -35,15 +42,12 @@ type socialParams struct {
 	Verifications core.VerificationRepository
 	Tx            core.Transactor
 	Clock         core.Clock
+	Providers     providerSet
 }
 
 func newSocial(p socialParams) (*social.Service, error) {
 	cfg := p.Config
 	cipher, err := oauth.NewCipher(cfg.App.Secret.Reveal())
-	if err != nil {
-		return nil, err
-	}
-	providers, err := socialProviders(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -55,13 +59,13 @@ func newSocial(p socialParams) (*social.Service, error) {
 			AllowDifferentEmails: cfg.Auth.AccountLinkingAllowDifferentEmails,
 			AllowUnlinkingAll:    cfg.Auth.AccountLinkingAllowUnlinkingAll,
 			UpdateUserInfoOnLink: cfg.Auth.AccountLinkingUpdateUserInfoOnLink,
-		}}, providers), nil
+		}}, p.Providers), nil
 }
 
 // socialProviders builds the configured providers; a generic provider
 // shadows a built-in one of the same id, as in better-auth.
-func socialProviders(cfg config.Config) (map[string]social.Provider, error) {
-	out := map[string]social.Provider{}
+func socialProviders(cfg config.Config) (providerSet, error) {
+	out := providerSet{}
 	for _, b := range cfg.OAuth.Builtin {
 		p, err := oauth.NewBuiltin(oauth.BuiltinConfig{Name: b.Name, ClientID: b.ClientID,
 			ClientSecret: b.ClientSecret.Reveal(), BaseURL: b.BaseURL, TenantID: b.TenantID, TeamID: b.TeamID,
@@ -78,4 +82,25 @@ func socialProviders(cfg config.Config) (map[string]social.Provider, error) {
 			DisableSignUp: g.DisableSignUp, DisableImplicitSignUp: g.DisableImplicitSignUp})
 	}
 	return out, nil
+}
+
+// warmProviders fetches the generic providers' discovery documents once
+// the server starts, as better-auth does at start-up, so that the first
+// sign-in does not wait for it. It never delays or fails the start: a
+// provider whose discovery fails is retried when a request names it.
+func warmProviders(lc fx.Lifecycle, providers providerSet, log *slog.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			for id, p := range providers {
+				go func() {
+					if _, err := p.Describe(ctx); err != nil && ctx.Err() == nil {
+						log.Warn("social provider not reachable yet; retried on use", "provider", id, "error", err.Error())
+					}
+				}()
+			}
+			return nil
+		},
+		OnStop: func(context.Context) error { cancel(); return nil },
+	})
 }

@@ -67,14 +67,15 @@ type IdP struct {
 	key *rsa.PrivateKey
 	kid string
 
-	mu       sync.Mutex
-	b        Behaviour
-	users    map[string]User // by email
-	def      string          // email of the user chosen without login_hint
-	codes    map[string]grant
-	access   map[string]grant
-	refresh  map[string]grant
-	tokenLog []url.Values
+	mu          sync.Mutex
+	b           Behaviour
+	users       map[string]User // by email
+	def         string          // email of the user chosen without login_hint
+	codes       map[string]grant
+	access      map[string]grant
+	refresh     map[string]grant
+	tokenLog    []url.Values
+	discoveries int
 }
 
 type grant struct {
@@ -188,7 +189,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
+// DiscoveryRequests counts the requests for the discovery document.
+func (p *IdP) DiscoveryRequests() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.discoveries
+}
+
 func (p *IdP) discovery(w http.ResponseWriter, _ *http.Request) {
+	p.mu.Lock()
+	p.discoveries++
+	p.mu.Unlock()
 	if p.garbage(w) {
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/authd/authd/adapters/bunpg"
 	"github.com/authd/authd/adapters/bunpg/bunpgtest"
@@ -85,5 +86,20 @@ func TestSocialCrossServer(t *testing.T) {
 	for _, order := range [][2]*server{{authd, ref}, {ref, authd}} {
 		runJS(t, nodeEnv(db, "FIRST_URL="+order[0].Origin, "SECOND_URL="+order[1].Origin, "IDP_URL="+idp.URL),
 			"social-cross.test.mjs")
+	}
+}
+
+// TestAuthdFetchesDiscoveryAtStart: the generic providers' discovery
+// documents are fetched once the server starts, before any sign-in.
+func TestAuthdFetchesDiscoveryAtStart(t *testing.T) {
+	db, _ := bunpgtest.NewMigratedDatabase(t)
+	idp := startIdP(t)
+	startAuthd(t, db, startMailSink(t, t.TempDir()), socialSettings(idp)...)
+	deadline := time.Now().Add(30 * time.Second)
+	for idp.DiscoveryRequests() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("authd has not fetched the discovery document 30 s after it became ready")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
