@@ -81,6 +81,7 @@ type IdP struct {
 type grant struct {
 	user                                 User
 	redirectURI, challenge, nonce, scope string
+	idToken                              bool // asked for by scope openid or response_type id_token
 }
 
 // Start serves a provider on a loopback port until Close.
@@ -102,7 +103,7 @@ func Start(clientID, clientSecret string) *IdP {
 	mux.HandleFunc("GET /userinfo", p.userinfo)
 	mux.HandleFunc("GET /test/id-token", p.mintIDToken)
 	// The built-in providers' paths under a base URL, so that one fake
-	// stands in for GitHub, Google, GitLab and Discord.
+	// stands in for GitHub, Google, GitLab, Discord and Apple.
 	mux.HandleFunc("GET /login/oauth/authorize", p.authorize)
 	mux.HandleFunc("POST /login/oauth/access_token", p.token)
 	mux.HandleFunc("GET /api/v3/user", p.githubUser)
@@ -114,6 +115,8 @@ func Start(clientID, clientSecret string) *IdP {
 	mux.HandleFunc("GET /api/oauth2/authorize", p.authorize)
 	mux.HandleFunc("POST /api/oauth2/token", p.token)
 	mux.HandleFunc("GET /api/users/@me", p.discordUser)
+	mux.HandleFunc("GET /auth/authorize", p.authorize)
+	mux.HandleFunc("POST /auth/token", p.token)
 	p.srv = httptest.NewServer(p.slow(mux))
 	p.URL = p.srv.URL
 	return p
@@ -227,7 +230,8 @@ func (p *IdP) jwks(w http.ResponseWriter, _ *http.Request) {
 func (p *IdP) authorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	redirect, err := url.Parse(q.Get("redirect_uri"))
-	if q.Get("client_id") != p.ClientID || err != nil || redirect.Scheme != "http" || q.Get("response_type") != "code" {
+	if q.Get("client_id") != p.ClientID || err != nil || redirect.Scheme != "http" ||
+		q.Get("response_type") != "code" && q.Get("response_type") != "code id_token" {
 		http.Error(w, "invalid_request", http.StatusBadRequest)
 		return
 	}
@@ -270,9 +274,21 @@ func (p *IdP) authorize(w http.ResponseWriter, r *http.Request) {
 		code := randHex(16)
 		p.mu.Lock()
 		p.codes[code] = grant{user: u, redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"),
-			nonce: q.Get("nonce"), scope: q.Get("scope")}
+			nonce: q.Get("nonce"), scope: q.Get("scope"),
+			idToken: strings.Contains(" "+q.Get("scope")+" ", " openid ") || q.Get("response_type") == "code id_token"}
 		p.mu.Unlock()
 		back.Set("code", code)
+	}
+	if q.Get("response_mode") == "form_post" {
+		// Apple's way: the browser posts the answer to the redirect URI.
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>Fake IdP</title><form id="answer" method="post" action="%s">`,
+			html.EscapeString(redirect.String()))
+		for k := range back {
+			fmt.Fprintf(w, `<input type="hidden" name="%s" value="%s">`, html.EscapeString(k), html.EscapeString(back.Get(k)))
+		}
+		fmt.Fprint(w, `</form><script>document.getElementById("answer").submit()</script>`)
+		return
 	}
 	redirect.RawQuery = back.Encode()
 	http.Redirect(w, r, redirect.String(), http.StatusFound)
@@ -355,7 +371,7 @@ func (p *IdP) issue(w http.ResponseWriter, g grant) {
 	case b.ExpiresIn > 0:
 		out["expires_in"] = int(b.ExpiresIn / time.Second)
 	}
-	if strings.Contains(" "+g.scope+" ", " openid ") {
+	if g.idToken {
 		out["id_token"] = p.IDToken(g.user, p.ClientID, g.nonce, time.Now(), b.IDTokenLifetime, b.NoIDTokenEmail)
 	}
 	writeJSON(w, 200, out)

@@ -19,7 +19,8 @@ import (
 )
 
 // appPage is a one-page app on the auth server's origin: a button that
-// starts a social sign-in, and the signed-in user once there is one.
+// starts a social sign-in with the provider named by ?provider= ("fake"
+// by default), and the signed-in user once there is one.
 const appPage = `<!doctype html>
 <title>App</title>
 <p id="status">loading</p>
@@ -27,7 +28,8 @@ const appPage = `<!doctype html>
 <script>
 async function signIn() {
 	const res = await fetch("/api/auth/sign-in/social", {method: "POST", headers: {"content-type": "application/json"},
-		body: JSON.stringify({provider: "fake", callbackURL: "/", loginHint: "browser-user@example.com"})});
+		body: JSON.stringify({provider: new URLSearchParams(location.search).get("provider") || "fake", callbackURL: "/",
+			loginHint: "browser-user@example.com"})});
 	const data = await res.json();
 	location.href = data.url;
 }
@@ -132,5 +134,30 @@ func TestBrowserSocialSignIn(t *testing.T) {
 				t.Fatalf("the app shows %q", got)
 			}
 		})
+	}
+}
+
+// TestBrowserAppleFormPost clicks through a sign-in with the built-in Apple
+// provider pointed at the fake, which answers as Apple does: a form the
+// browser posts cross-site to the callback. authd hands the POST to the GET
+// callback so that the browser brings its SameSite=Lax state cookie.
+// (better-auth's Apple endpoints cannot be pointed elsewhere.)
+func TestBrowserAppleFormPost(t *testing.T) {
+	idp := startIdP(t)
+	idp.AddUser(oauthtest.User{Sub: "001.apple", Email: "browser-user@example.com", EmailVerified: true, Name: "Apple User"})
+	idp.Set(oauthtest.Behaviour{ConsentPage: true})
+	db, _ := bunpgtest.NewMigratedDatabase(t)
+	app := startAppProxy(t)
+	// The app is served as localhost and the provider as 127.0.0.1: two
+	// sites, as Apple and an app are, so that the posted answer carries no
+	// SameSite=Lax cookie (a same-site post would, and would then need a
+	// trusted Origin).
+	appURL := strings.Replace(app.srv.URL, "127.0.0.1", "localhost", 1)
+	s := startAuthd(t, db, startMailSink(t, t.TempDir()), "AUTH_BASE_URL="+appURL+"/api",
+		"AUTH_SOCIAL_APPLE_CLIENT_ID="+idp.ClientID, "AUTH_SOCIAL_APPLE_CLIENT_SECRET="+idp.ClientSecret,
+		"AUTH_SOCIAL_APPLE_BASE_URL="+idp.URL)
+	app.to(t, s.Origin)
+	if got := clickThroughSignIn(t, appURL+"/?provider=apple"); got != "Signed in as browser-user@example.com" {
+		t.Fatalf("the app shows %q", got)
 	}
 }
