@@ -1,4 +1,4 @@
-// The real better-auth 1.7.25, configured the way authd behaves by default and
+// The real better-auth (the pinned 1.7.x; the wire spec describes 1.7.25), configured the way authd behaves by default and
 // mapped onto authd's Postgres schema (snake_case columns, singular tables).
 import { betterAuth } from "better-auth";
 import { genericOAuth, twoFactor } from "better-auth/plugins";
