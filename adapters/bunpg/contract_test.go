@@ -19,6 +19,7 @@ func TestContract(t *testing.T) {
 			Verifications: bunpg.NewVerificationRepository(db, cfg),
 			Tx:            bunpg.NewTransactor(db, cfg),
 			RateLimiter:   bunpg.NewRateLimiter(db, cfg),
+			Keys:          bunpg.NewKeyRepository(db, cfg),
 			TaskLock:      bunpg.NewTaskLock(db, cfg),
 			TwoFactors:    bunpg.NewTwoFactorRepository(db, cfg),
 		}

@@ -73,11 +73,20 @@ var wantColumns = map[string]string{
 	"rate_limit.key":          "text NOT NULL",
 	"rate_limit.count":        "integer NOT NULL",
 	"rate_limit.last_request": "bigint NOT NULL",
+
+	"jwks.id":          "text NOT NULL",
+	"jwks.public_key":  "text NOT NULL",
+	"jwks.private_key": "text NOT NULL",
+	"jwks.created_at":  "timestamp without time zone NOT NULL",
+	"jwks.expires_at":  "timestamp without time zone NULL",
+	"jwks.alg":         "text NULL",
+	"jwks.crv":         "text NULL",
 }
 
 var wantConstraints = []string{
 	"account PRIMARY KEY (id)",
 	"account FOREIGN KEY (user_id) REFERENCES user(id) ON DELETE CASCADE",
+	"jwks PRIMARY KEY (id)",
 	"rate_limit PRIMARY KEY (key)",
 	"session PRIMARY KEY (id)",
 	"session UNIQUE (token)",
@@ -211,7 +220,7 @@ func tables(t *testing.T, db *bun.DB) []string {
 	return names
 }
 
-var allMigrations = []string{"20260101000001", "20260101000002", "20261207000011", "20261207000012"}
+var allMigrations = []string{"20260101000001", "20260101000002", "20261207000011", "20261207000012", "20261207000013"}
 
 func TestMigrateCreatesSchema(t *testing.T) {
 	t.Parallel()

@@ -4,6 +4,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/tokens"
 	"github.com/authd/authd/core/twofactor"
 )
 
@@ -18,6 +19,7 @@ var Module = fx.Module("bunpg",
 		fx.Annotate(NewAccountRepository, fx.As(new(core.AccountRepository))),
 		fx.Annotate(NewVerificationRepository, fx.As(new(core.VerificationRepository))),
 		fx.Annotate(NewTransactor, fx.As(new(core.Transactor))),
+		fx.Annotate(NewKeyRepository, fx.As(new(tokens.KeyRepository))),
 		fx.Annotate(NewTaskLock, fx.As(new(core.TaskLock))),
 		fx.Annotate(NewTwoFactorRepository, fx.As(new(twofactor.Repository))),
 	),

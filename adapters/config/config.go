@@ -50,6 +50,20 @@ type Auth struct {
 	// lifetime (0 = off); CookieCacheVersion invalidates all caches when changed.
 	CookieCacheMaxAge  time.Duration `koanf:"cookie_cache_max_age"`
 	CookieCacheVersion string        `koanf:"cookie_cache_version"`
+	// better-auth's jwt plugin: GET /token, GET /jwks and set-auth-jwt.
+	// Issuer and audience default to Origin() (Config.JWTIssuer and
+	// Config.JWTAudience); keys
+	// get an expiry JWKSRotationInterval ahead (0 = never) and stay in
+	// the JWKS for JWKSGracePeriod after it.
+	JWTEnabled           bool          `koanf:"jwt_enabled"`
+	JWTIssuer            string        `koanf:"jwt_issuer"`
+	JWTAudience          string        `koanf:"jwt_audience"`
+	JWTExpiration        time.Duration `koanf:"jwt_expiration"`
+	JWKSRotationInterval time.Duration `koanf:"jwks_rotation_interval"`
+	JWKSGracePeriod      time.Duration `koanf:"jwks_grace_period"`
+	// BearerEnabled is better-auth's bearer plugin: Authorization: Bearer
+	// authenticates session routes, and set-auth-token carries new tokens.
+	BearerEnabled bool `koanf:"bearer_enabled"`
 	// JanitorInterval is how often expired sessions and verifications are
 	// deleted (by one instance at a time); 0 = never.
 	JanitorInterval time.Duration `koanf:"janitor_interval"`
@@ -145,6 +159,13 @@ func defaults() map[string]any {
 		"auth.delete_user_confirm_by_email":      true,
 		"auth.cookie_cache_max_age":              "0s",
 		"auth.cookie_cache_version":              "1",
+		"auth.jwt_enabled":                       false,
+		"auth.jwt_issuer":                        "",
+		"auth.jwt_audience":                      "",
+		"auth.jwt_expiration":                    "15m",
+		"auth.jwks_rotation_interval":            "0s",
+		"auth.jwks_grace_period":                 "720h",
+		"auth.bearer_enabled":                    false,
 		"auth.janitor_interval":                  "10m",
 		"auth.signin_failures_per_network":       100,
 		"auth.signin_failures_per_account":       1000,
@@ -195,6 +216,20 @@ func (c Config) AuthBasePath() string {
 		return "/auth"
 	}
 	return strings.TrimRight(u.Path, "/") + "/auth"
+}
+
+// JWTIssuer is the iss claim: AUTH_JWT_ISSUER, else the base URL's origin
+// (better-auth's default).
+func (c Config) JWTIssuer() string { return orDefault(c.Auth.JWTIssuer, c.Origin()) }
+
+// JWTAudience is the aud claim: AUTH_JWT_AUDIENCE, else the base URL's origin.
+func (c Config) JWTAudience() string { return orDefault(c.Auth.JWTAudience, c.Origin()) }
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // Origin is the base URL's origin as a browser sends it in the Origin header:

@@ -122,6 +122,8 @@ func TestEnvironmentNames(t *testing.T) {
 		"AUTH_RATE_LIMIT_ENABLED=false", "AUTH_RATE_LIMIT_STORAGE=database",
 		"AUTH_REVOKE_SESSIONS_ON_PASSWORD_RESET=false", "AUTH_TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1",
 		"AUTH_COOKIE_CACHE_MAX_AGE=5m", "AUTH_COOKIE_CACHE_VERSION=2",
+		"AUTH_JWT_ENABLED=true", "AUTH_JWT_ISSUER=https://id.example.com", "AUTH_JWT_AUDIENCE=orders",
+		"AUTH_JWT_EXPIRATION=5m", "AUTH_JWKS_ROTATION_INTERVAL=168h", "AUTH_JWKS_GRACE_PERIOD=24h", "AUTH_BEARER_ENABLED=true",
 		"AUTH_SIGNIN_FAILURES_PER_NETWORK=7", "AUTH_SIGNIN_FAILURES_PER_ACCOUNT=70",
 		"HTTP_ADDR=:9000", "HTTP_BODY_LIMIT=1024", "HTTP_READ_TIMEOUT=1s", "HTTP_WRITE_TIMEOUT=2s",
 		"HTTP_IDLE_TIMEOUT=3s", "HTTP_SHUTDOWN_TIMEOUT=4s", "HTTP_MAX_CONNS=5",
@@ -156,6 +158,8 @@ func TestEnvironmentNames(t *testing.T) {
 			RequireEmailVerification: true, DeleteUserEnabled: true, DeleteUserConfirmByEmail: false, RateLimitEnabled: false,
 			RateLimitStorage: "database", RevokeSessionsOnPasswordReset: false,
 			TrustedProxies: []string{"10.0.0.0/8", "127.0.0.1"}, CookieCacheMaxAge: 5 * time.Minute, CookieCacheVersion: "2",
+			JWTEnabled: true, JWTIssuer: "https://id.example.com", JWTAudience: "orders", JWTExpiration: 5 * time.Minute,
+			JWKSRotationInterval: 168 * time.Hour, JWKSGracePeriod: 24 * time.Hour, BearerEnabled: true,
 			JanitorInterval:          time.Minute,
 			SignInFailuresPerNetwork: 7, SignInFailuresPerAccount: 70,
 			PasswordHashConcurrency: 3, PasswordHashQueue: 5,
@@ -187,6 +191,24 @@ func TestEnvironmentNames(t *testing.T) {
 	}
 	if c.AuthBaseURL() != "https://example.com/api/auth" || c.AuthBasePath() != "/api/auth" || c.Origin() != "https://example.com" {
 		t.Errorf("helpers: %q %q %q", c.AuthBaseURL(), c.AuthBasePath(), c.Origin())
+	}
+	if c.JWTIssuer() != "https://id.example.com" || c.JWTAudience() != "orders" {
+		t.Errorf("JWT issuer %q, audience %q: want the configured ones", c.JWTIssuer(), c.JWTAudience())
+	}
+}
+
+// better-auth's jwt plugin defaults iss and aud to the base URL's origin
+// (without the API path), and signs for 15 minutes.
+func TestJWTDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, validEnv("AUTH_BASE_URL=https://ID.example.com:443/api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.JWTIssuer() != "https://id.example.com" || c.JWTAudience() != "https://id.example.com" ||
+		c.Auth.JWTExpiration != 15*time.Minute || c.Auth.JWTEnabled || c.Auth.BearerEnabled ||
+		c.Auth.JWKSRotationInterval != 0 || c.Auth.JWKSGracePeriod != 30*24*time.Hour {
+		t.Errorf("defaults: iss %q aud %q, %+v", c.JWTIssuer(), c.JWTAudience(), c.Auth)
 	}
 }
 
@@ -229,6 +251,10 @@ func TestValidate(t *testing.T) {
 		{"session lookups above the pool", validEnv("DB_MAX_OPEN_CONNS=2", "DB_SESSION_LOOKUPS=3"), []string{"DB_SESSION_LOOKUPS must be 0 (auto) or between 1 and DB_MAX_OPEN_CONNS"}},
 		{"fractional cookie cache age", validEnv("AUTH_COOKIE_CACHE_MAX_AGE=1500ms"), []string{"AUTH_COOKIE_CACHE_MAX_AGE must be 0 (off) or whole seconds"}},
 		{"negative cookie cache age", validEnv("AUTH_COOKIE_CACHE_MAX_AGE=-5s"), []string{"AUTH_COOKIE_CACHE_MAX_AGE must be 0 (off) or whole seconds"}},
+		{"fractional JWT lifetime", validEnv("AUTH_JWT_EXPIRATION=1500ms"), []string{"AUTH_JWT_EXPIRATION must be whole seconds"}},
+		{"zero JWT lifetime", validEnv("AUTH_JWT_EXPIRATION=0s"), []string{"AUTH_JWT_EXPIRATION must be whole seconds, at least 1s"}},
+		{"negative key rotation", validEnv("AUTH_JWKS_ROTATION_INTERVAL=-1h"), []string{"AUTH_JWKS_ROTATION_INTERVAL must be 0 (never) or whole seconds"}},
+		{"fractional grace period", validEnv("AUTH_JWKS_GRACE_PERIOD=1.5s"), []string{"AUTH_JWKS_GRACE_PERIOD must be whole seconds"}},
 		{"negative janitor interval", validEnv("AUTH_JANITOR_INTERVAL=-1m"), []string{"AUTH_JANITOR_INTERVAL must be 0 (off) or positive"}},
 		{"production over http", prodEnv("AUTH_BASE_URL=http://localhost:8100/api"),
 			[]string{"AUTH_BASE_URL must use https when APP_ENV is production (the default); to run locally over http, set APP_ENV=development"}},
@@ -400,6 +426,8 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"AUTH_DELETE_USER_CONFIRM_BY_EMAIL",
 		"AUTH_RATE_LIMIT_ENABLED", "AUTH_RATE_LIMIT_STORAGE", "AUTH_REVOKE_SESSIONS_ON_PASSWORD_RESET", "AUTH_TRUSTED_PROXIES",
 		"AUTH_COOKIE_CACHE_MAX_AGE", "AUTH_COOKIE_CACHE_VERSION",
+		"AUTH_JWT_ENABLED", "AUTH_JWT_ISSUER", "AUTH_JWT_AUDIENCE", "AUTH_JWT_EXPIRATION",
+		"AUTH_JWKS_ROTATION_INTERVAL", "AUTH_JWKS_GRACE_PERIOD", "AUTH_BEARER_ENABLED",
 		"AUTH_SIGNIN_FAILURES_PER_NETWORK", "AUTH_SIGNIN_FAILURES_PER_ACCOUNT",
 		"HTTP_ADDR", "HTTP_BODY_LIMIT", "HTTP_READ_TIMEOUT", "HTTP_WRITE_TIMEOUT", "HTTP_IDLE_TIMEOUT", "HTTP_SHUTDOWN_TIMEOUT",
 		"HTTP_MAX_CONNS",
@@ -439,6 +467,9 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"AUTH_DELETE_USER_ENABLED": "true", "AUTH_DELETE_USER_CONFIRM_BY_EMAIL": "false", "AUTH_RATE_LIMIT_ENABLED": "false", "AUTH_RATE_LIMIT_STORAGE": "database",
 		"AUTH_REVOKE_SESSIONS_ON_PASSWORD_RESET": "false", "AUTH_TRUSTED_PROXIES": "10.0.0.1",
 		"AUTH_COOKIE_CACHE_MAX_AGE": "5m", "AUTH_COOKIE_CACHE_VERSION": "2",
+		"AUTH_JWT_ENABLED": "true", "AUTH_JWT_ISSUER": "https://iss.example.com", "AUTH_JWT_AUDIENCE": "api",
+		"AUTH_JWT_EXPIRATION": "1h", "AUTH_JWKS_ROTATION_INTERVAL": "24h", "AUTH_JWKS_GRACE_PERIOD": "1h",
+		"AUTH_BEARER_ENABLED":              "true",
 		"AUTH_SIGNIN_FAILURES_PER_NETWORK": "7", "AUTH_SIGNIN_FAILURES_PER_ACCOUNT": "70",
 		"HTTP_ADDR": ":1", "HTTP_BODY_LIMIT": "1", "HTTP_READ_TIMEOUT": "1s", "HTTP_WRITE_TIMEOUT": "1s",
 		"HTTP_IDLE_TIMEOUT": "1s", "HTTP_SHUTDOWN_TIMEOUT": "1s", "HTTP_MAX_CONNS": "1", "DB_HOST": "h", "DB_PORT": "1", "DB_NAME": "n",

@@ -75,6 +75,16 @@ func (c Config) Validate() error {
 		add("AUTH_COOKIE_CACHE_MAX_AGE must be 0 (off) or whole seconds up to 400 days, e.g. 5m (got %v)", m)
 	}
 
+	// better-auth reads expirationTime in whole seconds.
+	if e := c.Auth.JWTExpiration; e < time.Second || e%time.Second != 0 {
+		add("AUTH_JWT_EXPIRATION must be whole seconds, at least 1s, e.g. 15m (got %v)", e)
+	}
+	if r := c.Auth.JWKSRotationInterval; r < 0 || r%time.Second != 0 {
+		add("AUTH_JWKS_ROTATION_INTERVAL must be 0 (never) or whole seconds, e.g. 720h (got %v)", r)
+	}
+	if g := c.Auth.JWKSGracePeriod; g < 0 || g%time.Second != 0 {
+		add("AUTH_JWKS_GRACE_PERIOD must be whole seconds, e.g. 720h (got %v)", g)
+	}
 	if c.Auth.JanitorInterval < 0 {
 		add("AUTH_JANITOR_INTERVAL must be 0 (off) or positive, e.g. 10m (got %v)", c.Auth.JanitorInterval)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/adapters/httpfiber/internal/cookie"
+	coretokens "github.com/authd/authd/core/tokens"
 	core2fa "github.com/authd/authd/core/twofactor"
 )
 
@@ -59,6 +60,12 @@ type Options struct {
 	CookieCacheVersion string
 	// Logger receives the access log and error reports, default slog.Default().
 	Logger *slog.Logger
+	// Tokens turns on better-auth's jwt plugin (GET /token, GET /jwks,
+	// set-auth-jwt on get-session) with this service; nil leaves it off.
+	Tokens *coretokens.Service
+	// Bearer turns on better-auth's bearer plugin: Authorization: Bearer
+	// stands for the session cookie, and set-auth-token carries new ones.
+	Bearer bool
 	// TwoFactor, when set, turns on better-auth's twoFactor plugin: its
 	// routes, the sign-in challenge and twoFactorEnabled on every user.
 	TwoFactor *core2fa.Service

@@ -9,6 +9,7 @@ import (
 	"github.com/authd/authd/adapters/httpfiber/emailpassword"
 	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
 	"github.com/authd/authd/adapters/httpfiber/sessions"
+	"github.com/authd/authd/adapters/httpfiber/tokens"
 	"github.com/authd/authd/adapters/httpfiber/twofactor"
 )
 
@@ -26,6 +27,7 @@ var features = []Feature{
 	emailpassword.Routes,
 	sessions.Routes,
 	account.Routes,
+	tokens.Routes,
 }
 
 func (s *server) routes(app *fiber.App) {

@@ -11,6 +11,7 @@ import (
 	"github.com/authd/authd/adapters/httpfiber/internal/cookie"
 	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
 	"github.com/authd/authd/adapters/httpfiber/internal/origin"
+	"github.com/authd/authd/adapters/httpfiber/tokens"
 	"github.com/authd/authd/core"
 )
 
@@ -64,7 +65,12 @@ func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready Readines
 		CookieCacheMaxAge:  o.CookieCacheMaxAge,
 		CookieCacheVersion: o.CookieCacheVersion,
 		ClientAddr:         s.client,
+		Tokens:             o.Tokens,
+		Bearer:             o.Bearer,
 		TwoFactor:          o.TwoFactor != nil,
+	}
+	if o.Tokens != nil {
+		s.env.AfterGetSession = tokens.SetAuthJWT(s.env)
 	}
 	s.env.BaseOrigin, _ = origin.HTTPOrigin(o.BaseURL)
 	var fiberProxies []string
@@ -93,6 +99,9 @@ func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready Readines
 	app.Use(s.cors)
 	if o.RateLimitEnabled {
 		app.Use(s.rateLimit)
+	}
+	if o.Bearer {
+		app.Use(tokens.SetAuthToken(s.env))
 	}
 	s.routes(app)
 	return app, nil

@@ -12,6 +12,6 @@ func TestContract(t *testing.T) {
 		s := memory.NewStore()
 		return porttest.Adapters{Users: s.Users(), Sessions: s.Sessions(), Accounts: s.Accounts(),
 			Verifications: s.Verifications(), Tx: s.Tx(), RateLimiter: s.RateLimiter(),
-			TaskLock: s.TaskLock(), TwoFactors: s.TwoFactors()}
+			Keys: memory.NewKeyRepository(), TaskLock: s.TaskLock(), TwoFactors: s.TwoFactors()}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/tokens"
 	"github.com/authd/authd/core/twofactor"
 )
 
@@ -18,6 +19,7 @@ var Module = fx.Module("memory",
 		fx.Annotate((*Store).Verifications, fx.As(new(core.VerificationRepository))),
 		fx.Annotate((*Store).Tx, fx.As(new(core.Transactor))),
 		fx.Annotate((*Store).RateLimiter, fx.As(new(core.RateLimiter))),
+		fx.Annotate(NewKeyRepository, fx.As(new(tokens.KeyRepository))),
 		fx.Annotate((*Store).TaskLock, fx.As(new(core.TaskLock))),
 		fx.Annotate((*Store).TwoFactors, fx.As(new(twofactor.Repository))),
 	),

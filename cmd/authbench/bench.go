@@ -270,3 +270,69 @@ func (b *bench) signUp() (result, error) {
 }
 
 var errNoProfiler = errors.New("neither authd's pprof endpoint (AUTHD_PPROF_ADDR) nor perf is available")
+
+// tokens measures the bearer and jwt plugins on instances of their own
+// (same database and fixtures), so that the default instance's figures stay
+// those of the default configuration: get-session with Authorization:
+// Bearer and no cookie, then GET /token with the cookie.
+func (b *bench) tokens(bin, root string, pg *postgres, db, secret string) (bearer, token, jwtSession result, err error) {
+	bearers := make([]string, len(b.fx.users))
+	for k, u := range b.fx.users {
+		_, v, _ := strings.Cut(u.cookie, "=")
+		if bearers[k], err = url.QueryUnescape(v); err != nil {
+			return result{}, result{}, result{}, err
+		}
+	}
+	run := func(env, name, path string, header func(k int) (string, string)) (result, error) {
+		srv, err := startAuthd(b.ctx, bin, root, b.tmp, pg, db, secret, append(append([]string{}, b.opts.authdEnv...), env))
+		if srv != nil {
+			defer srv.stop()
+		}
+		if err != nil {
+			return result{}, err
+		}
+		cb := *b
+		cb.srv = srv
+		w := cb.getSessionWorkload()
+		w.name = name
+		w.build = func(i, j int) *http.Request {
+			req, err := http.NewRequest(http.MethodGet, srv.origin+basePath+path, nil)
+			if err != nil {
+				panic(err)
+			}
+			req.Header.Set(header((i + j*b.opts.conns) % len(bearers)))
+			return req
+		}
+		if path == "/token" {
+			w.check = func(body []byte) error {
+				if !bytes.HasPrefix(body, []byte(`{"token":"`)) {
+					return errNoSession
+				}
+				return nil
+			}
+		}
+		srv.quiesce(b.ctx)
+		progress("%s, %d connections, %s", name, b.opts.conns, b.opts.duration)
+		r := runLoad(b.ctx, srv, w)
+		progress("%s: %.0f req/s, p99 %s, %d errors", name, r.rps, r.p99, r.errors)
+		return r, b.ctx.Err()
+	}
+	bearer, err = run("AUTH_BEARER_ENABLED=true", "get-session (bearer)", "/get-session", func(k int) (string, string) {
+		return "Authorization", "Bearer " + bearers[k]
+	})
+	if err != nil {
+		return bearer, result{}, result{}, err
+	}
+	token, err = run("AUTH_JWT_ENABLED=true", "/token (cookie)", "/token", func(k int) (string, string) {
+		return "Cookie", b.fx.users[k].cookie
+	})
+	if err != nil {
+		return bearer, token, result{}, err
+	}
+	// With the jwt plugin on, every get-session with a session also signs
+	// the set-auth-jwt header.
+	jwtSession, err = run("AUTH_JWT_ENABLED=true", "get-session (jwt plugin on)", "/get-session", func(k int) (string, string) {
+		return "Cookie", b.fx.users[k].cookie
+	})
+	return bearer, token, jwtSession, err
+}

@@ -57,7 +57,7 @@ func (e *envList) Set(v string) error {
 
 const backgroundWindow = 2 * time.Second
 
-var allScenarios = []string{"pgbench", "get-session", "cookie-cache", "sign-in", "sign-up", "flood"}
+var allScenarios = []string{"pgbench", "get-session", "cookie-cache", "tokens", "sign-in", "sign-up", "flood"}
 
 func main() {
 	var o options
@@ -243,6 +243,11 @@ func run(ctx context.Context, o options) (err error) {
 			return err
 		}
 		cached.stop()
+	}
+	if o.scenarios["tokens"] {
+		if rep.bearer, rep.token, rep.jwtSession, err = b.tokens(bin, root, pg, appDB, secret); err != nil {
+			return err
+		}
 	}
 	if o.scenarios["sign-in"] || o.scenarios["sign-up"] || o.scenarios["flood"] {
 		rep.ceilings = append(rep.ceilings, measureCeiling(ctx, srv, o.scryptTime))

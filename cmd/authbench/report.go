@@ -36,6 +36,7 @@ type report struct {
 	sessionQuery               []result
 	getSession, wrk            result
 	cookieCache                result
+	bearer, token, jwtSession  result
 	signIn, signUp, flood      result
 	ceilings                   []ceiling
 	idleRSS, idleHWM, floodHWM int64
@@ -61,7 +62,7 @@ func (rep *report) unexpectedErrors() bool {
 	if rep == nil {
 		return false
 	}
-	for _, r := range []result{rep.getSession, rep.wrk, rep.cookieCache, rep.signIn, rep.signUp} {
+	for _, r := range []result{rep.getSession, rep.wrk, rep.cookieCache, rep.bearer, rep.token, rep.jwtSession, rep.signIn, rep.signUp} {
 		if r.errors > 0 {
 			return true
 		}
@@ -119,6 +120,19 @@ func (rep *report) print(w io.Writer) {
 		rows = append(rows, rep.resultRow(r, base, ratio, "none (optional; shown for comparison)", ""))
 		notes = append(notes, "get-session (cookie cache) runs on a second authd with AUTH_COOKIE_CACHE_MAX_AGE=300s; every request carries the session_data cookie, so Postgres is not asked.")
 	}
+	for _, r := range []result{rep.bearer, rep.token, rep.jwtSession} {
+		if !ran(r) {
+			continue
+		}
+		base, ratio := "not measured", ""
+		if ran(rep.getSession) {
+			base, ratio = fmt.Sprintf("%.0f req/s (get-session with the cookie)", rep.getSession.rps), pct(r.rps/rep.getSession.rps)
+		}
+		rows = append(rows, rep.resultRow(r, base, ratio, "none (shown for comparison)", ""))
+	}
+	if ran(rep.bearer) || ran(rep.token) {
+		notes = append(notes, "get-session (bearer) runs on a second authd with AUTH_BEARER_ENABLED=true, each request carrying Authorization: Bearer <token>.<sig> and no cookie; /token and get-session (jwt plugin on) on instances with AUTH_JWT_ENABLED=true, where each answer with a session carries one Ed25519-signed JWT (the key is cached, not read per request).")
+	}
 	c := rep.bestCeiling()
 	for i, m := range rep.ceilings {
 		ideal := float64(m.goroutines) / m.single.Seconds()
@@ -158,7 +172,7 @@ func (rep *report) print(w io.Writer) {
 
 	fmt.Fprintf(w, "\n### Memory of authd\n\n")
 	mem := []row{{"idle, just started", mib(rep.idleRSS), mib(rep.idleHWM), "≤ " + mib(idleRSSLimit), passFail(rep.idleRSS <= idleRSSLimit)}}
-	for _, r := range []result{rep.getSession, rep.wrk, rep.cookieCache, rep.signIn, rep.signUp, rep.flood} {
+	for _, r := range []result{rep.getSession, rep.wrk, rep.cookieCache, rep.bearer, rep.token, rep.jwtSession, rep.signIn, rep.signUp, rep.flood} {
 		if ran(r) {
 			mem = append(mem, row{"during " + r.name + fmt.Sprintf(" (%d conns)", r.conns), mib(r.peakRSS) + " (peak)", mib(r.hwm), "", ""})
 		}
@@ -174,13 +188,13 @@ func (rep *report) print(w io.Writer) {
 		fmt.Sprintf("req/s counts good responses only (2xx; for get-session also a non-null session); p50/p99/max are of those. Node baseline (quoted, not measured here): better-auth 1.7.25 on Node 20 does get-session ~700-800 req/s, sign-in ~18-20 req/s%s.", rep.nodeComparison()),
 		fmt.Sprintf("The load generator shares the %d cores with authd and Postgres: the CPU columns are the average cores used by authd, by the client (this process, or pgbench/wrk), by all postgres processes and by everything else on the machine (other work sharing it; %.2f cores were busy in the %s before the run). pgbench's own client costs CPU the same way, so the get-session ratio compares like with like only roughly.", rep.machine.cores, rep.background.other+rep.background.postgres+rep.background.client+rep.background.server, backgroundWindow),
 		"pgbench latencies come from its per-transaction log, sampled at 10 %; pgbench reads the clock lazily, so its sub-millisecond latencies are coarse (even 0). The \"pgbench get-session query\" rows run get-session's own SQL (session joined to user by token, one fixed token) against authd's database: what Postgres alone can serve for this endpoint, with the query planned every time (simple protocol) or once (prepared, as authd sends it).")
-	for _, r := range append(append(append([]result{}, rep.pgbench...), rep.sessionQuery...), rep.getSession, rep.wrk, rep.cookieCache, rep.signIn, rep.signUp, rep.flood) {
+	for _, r := range append(append(append([]result{}, rep.pgbench...), rep.sessionQuery...), rep.getSession, rep.wrk, rep.cookieCache, rep.bearer, rep.token, rep.jwtSession, rep.signIn, rep.signUp, rep.flood) {
 		if ran(r) && r.errors > 0 {
 			notes = append(notes, fmt.Sprintf("%s errors: %s; first: %s", r.name, r.causeSummary(), oneLine(r.firstErr)))
 		}
 	}
 	var disturbed []string
-	for _, r := range append(append(append([]result{}, rep.pgbench...), rep.sessionQuery...), rep.getSession, rep.wrk, rep.cookieCache, rep.signIn, rep.signUp, rep.flood) {
+	for _, r := range append(append(append([]result{}, rep.pgbench...), rep.sessionQuery...), rep.getSession, rep.wrk, rep.cookieCache, rep.bearer, rep.token, rep.jwtSession, rep.signIn, rep.signUp, rep.flood) {
 		if ran(r) && r.cpu.other > disturbedOther {
 			disturbed = append(disturbed, fmt.Sprintf("%s (%.2f cores)", r.name, r.cpu.other))
 		}

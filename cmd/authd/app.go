@@ -14,10 +14,12 @@ import (
 	"github.com/authd/authd/adapters/config"
 	"github.com/authd/authd/adapters/emailtoken"
 	"github.com/authd/authd/adapters/httpfiber"
+	"github.com/authd/authd/adapters/jwtkeys"
 	"github.com/authd/authd/adapters/mail"
 	"github.com/authd/authd/adapters/memory"
 	"github.com/authd/authd/adapters/password"
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/tokens"
 )
 
 // Start must cover the database ping (dial timeout); stop must cover the HTTP
@@ -70,13 +72,16 @@ func appOptions(cfg config.Config, log *slog.Logger, store storage) fx.Option {
 		fx.StopTimeout(cfg.HTTP.ShutdownTimeout+cfg.SMTP.SendTimeout),
 		fx.Supply(cfg, log, httpfiber.ListenAddr(cfg.HTTP.Addr)),
 		fx.Supply(passwordLimits(cfg), emailTokenConfig(cfg), mailConfig(cfg)),
+		fx.Supply(jwtkeys.Config{Secret: cfg.App.Secret.Reveal()}),
 		store(cfg),
 		password.Module,
 		emailtoken.Module,
 		mail.Module,
+		jwtkeys.Module,
 		fx.Provide(
 			policy,
 			newAuth,
+			newTokens,
 			httpOptions,
 			func() core.Clock { return core.SystemClock{} },
 		),
@@ -150,8 +155,24 @@ func newAuth(p authParams) *core.Auth {
 	}, p.Policy)
 }
 
-func httpOptions(cfg config.Config, log *slog.Logger) httpfiber.Options {
+// newTokens is better-auth's jwt plugin when AUTH_JWT_ENABLED is set, else
+// nil (off). Keys are made on first use, never here.
+func newTokens(cfg config.Config, keys tokens.KeyRepository, crypto tokens.KeyCrypto, lock core.TaskLock, clock core.Clock) *tokens.Service {
+	if !cfg.Auth.JWTEnabled {
+		return nil
+	}
+	o := tokens.DefaultOptions(cfg.JWTIssuer(), cfg.JWTAudience())
+	o.Expiration = cfg.Auth.JWTExpiration
+	o.RotationInterval = cfg.Auth.JWKSRotationInterval
+	o.GracePeriod = cfg.Auth.JWKSGracePeriod
+	o.TwoFactor = cfg.Auth.TwoFactorEnabled
+	return tokens.New(tokens.Deps{Keys: keys, Crypto: crypto, Clock: clock, Random: rand.Reader, Lock: lock}, o)
+}
+
+func httpOptions(cfg config.Config, log *slog.Logger, jwt *tokens.Service) httpfiber.Options {
 	return httpfiber.Options{
+		Tokens:             jwt,
+		Bearer:             cfg.Auth.BearerEnabled,
 		BasePath:           cfg.AuthBasePath(),
 		BaseURL:            cfg.AuthBaseURL(),
 		Secret:             []byte(cfg.App.Secret.Reveal()),

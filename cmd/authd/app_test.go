@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -179,5 +182,43 @@ func TestAppRunsOnMemoryAdapters(t *testing.T) {
 	b, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusOK || !strings.Contains(string(b), `"email":"mem@example.com"`) {
 		t.Fatalf("get-session: %d %s", res.StatusCode, b)
+	}
+}
+
+// The plugins are wired from AUTH_JWT_ENABLED and AUTH_BEARER_ENABLED: a
+// bearer token authenticates /token, whose JWT names the configured issuer.
+func TestAppServesTheTokenPlugins(t *testing.T) {
+	cfg := testConfig(t, "AUTH_JWT_ENABLED=true", "AUTH_BEARER_ENABLED=true", "AUTH_JWT_ISSUER=https://id.example.com")
+	startApp(t, cfg, memoryStorage)
+	cookie := signUp(t, cfg, "plugins@example.com")
+	bearer, err := url.QueryUnescape(cookie.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, cfg.AuthBaseURL()+"/token", nil)
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body struct{ Token string }
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("/token with a bearer: %d %v", res.StatusCode, err)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.Split(body.Token, ".")[1])
+	if err != nil || !strings.Contains(string(payload), `"iss":"https://id.example.com"`) {
+		t.Errorf("JWT payload %s (%v)", payload, err)
+	}
+
+	off := testConfig(t)
+	startApp(t, off, memoryStorage)
+	res, err = http.Get(off.AuthBaseURL() + "/jwks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("/jwks with the plugin off: %d", res.StatusCode)
 	}
 }

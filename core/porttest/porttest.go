@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/tokens"
 	"github.com/authd/authd/core/twofactor"
 )
 
@@ -22,6 +23,7 @@ type Adapters struct {
 	Verifications core.VerificationRepository
 	Tx            core.Transactor
 	RateLimiter   core.RateLimiter
+	Keys          tokens.KeyRepository
 	TaskLock      core.TaskLock
 	TwoFactors    twofactor.Repository
 }
@@ -36,6 +38,7 @@ func RunAll(t *testing.T, newAdapters func(t *testing.T) Adapters) {
 	}{
 		{"Users", RunUsers}, {"Sessions", RunSessions}, {"Accounts", RunAccounts},
 		{"Verifications", RunVerifications}, {"Tx", RunTx}, {"RateLimiter", RunRateLimiter},
+		{"Keys", RunKeys},
 		{"TaskLock", RunTaskLock}, {"TwoFactors", RunTwoFactors},
 	}
 	for _, g := range groups {
@@ -71,6 +74,7 @@ func nilPorts(a Adapters, names ...string) []string {
 	set := map[string]bool{
 		"Users": a.Users == nil, "Sessions": a.Sessions == nil, "Accounts": a.Accounts == nil,
 		"Verifications": a.Verifications == nil, "Tx": a.Tx == nil, "RateLimiter": a.RateLimiter == nil,
+		"Keys":     a.Keys == nil,
 		"TaskLock": a.TaskLock == nil, "TwoFactors": a.TwoFactors == nil,
 	}
 	var out []string

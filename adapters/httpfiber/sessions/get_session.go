@@ -31,7 +31,7 @@ func (h handlers) getSession(c *fiber.Ctx, r *endpoint.Request, in *getSessionIn
 	}
 	if cacheOn && !in.DisableCookieCache {
 		if v, ok := h.CachedSession(c, r.Cookie); ok {
-			return endpoint.SendJSON(c, h.sessionViewJSON(v))
+			return h.answer(c, v)
 		}
 	}
 	v, refreshed, err := h.Auth.GetSession(c.UserContext(), r.Cookie.Token, core.SessionOptions{
@@ -56,6 +56,16 @@ func (h handlers) getSession(c *fiber.Ctx, r *endpoint.Request, in *getSessionIn
 		h.SetSessionCookie(c, v, false, r.Cookie.DontRemember)
 	case !r.Cookie.DontRemember && !in.DisableRefresh:
 		h.SetCookieCache(c, v, false)
+	}
+	return h.answer(c, v)
+}
+
+// answer sends v, after the plugins' get-session hooks (set-auth-jwt).
+func (h handlers) answer(c *fiber.Ctx, v core.SessionView) error {
+	if h.AfterGetSession != nil {
+		if err := h.AfterGetSession(c, v); err != nil {
+			return err
+		}
 	}
 	return endpoint.SendJSON(c, h.sessionViewJSON(v))
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
 	"github.com/authd/authd/adapters/httpfiber/internal/origin"
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/tokens"
 )
 
 // Env is what handlers share; the root package builds one per App.
@@ -40,6 +41,16 @@ type Env struct {
 	// ClientAddr resolves the caller's address; the root package owns the
 	// proxy rules behind it.
 	ClientAddr func(*fiber.Ctx) (netip.Addr, bool)
+	// Tokens is better-auth's jwt plugin (GET /token, GET /jwks and
+	// set-auth-jwt on get-session); nil when it is off.
+	Tokens *tokens.Service
+	// Bearer is better-auth's bearer plugin: Authorization: Bearer stands
+	// for the session cookie (ReadCookies), and responses that set the
+	// session cookie carry it in set-auth-token.
+	Bearer bool
+	// AfterGetSession runs when get-session answers with a session, to add
+	// headers (the jwt plugin's set-auth-jwt); nil for none.
+	AfterGetSession func(c *fiber.Ctx, v core.SessionView) error
 	// TwoFactor is on with better-auth's twoFactor plugin: user objects
 	// carry twoFactorEnabled, and password sign-in may answer a challenge.
 	TwoFactor bool

@@ -1,6 +1,11 @@
 package endpoint
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"slices"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+)
 
 // SendJSON answers 200 with a JSON body.
 func SendJSON(c *fiber.Ctx, b []byte) error {
@@ -26,4 +31,19 @@ func Redirect(c *fiber.Ctx, location string) error {
 func NoStore(c *fiber.Ctx) {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderPragma, "no-cache")
+}
+
+// Expose sets response header name to value and names it in
+// Access-Control-Expose-Headers, merged with the names already there and
+// joined by ", " as better-auth's plugins do.
+func Expose(c *fiber.Ctx, name, value string) {
+	c.Set(name, value)
+	names := strings.Split(string(c.Response().Header.Peek(fiber.HeaderAccessControlExposeHeaders)), ",")
+	out := make([]string, 0, len(names)+1)
+	for _, n := range append(names, name) {
+		if n = strings.TrimSpace(n); n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	c.Set(fiber.HeaderAccessControlExposeHeaders, strings.Join(out, ", "))
 }

@@ -18,8 +18,19 @@ type CookieState struct {
 	DontRemember bool // a valid signed dont_remember cookie is present
 }
 
-// ReadCookies reads the session and dont_remember cookies.
+// ReadCookies reads the session and dont_remember cookies; with the bearer
+// plugin on, a valid Authorization: Bearer overrides the session cookie.
 func (e *Env) ReadCookies(c *fiber.Ctx) CookieState {
+	cs := e.readCookies(c)
+	if e.Bearer {
+		if v, ok := e.bearerCookie(c); ok {
+			return e.withBearer(cs, v)
+		}
+	}
+	return cs
+}
+
+func (e *Env) readCookies(c *fiber.Ctx) CookieState {
 	h := c.Request().Header.Peek(fiber.HeaderCookie)
 	if len(h) == 0 {
 		return CookieState{}

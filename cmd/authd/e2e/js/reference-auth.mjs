@@ -1,7 +1,7 @@
 // The real better-auth (the pinned 1.7.x; the wire spec describes 1.7.25), configured the way authd behaves by default and
 // mapped onto authd's Postgres schema (snake_case columns, singular tables).
 import { betterAuth } from "better-auth";
-import { genericOAuth, twoFactor } from "better-auth/plugins";
+import { bearer, genericOAuth, jwt, twoFactor } from "better-auth/plugins";
 import pg from "pg";
 import { writeMail } from "./mail.mjs";
 
@@ -59,6 +59,50 @@ export function socialFromEnv(env = process.env) {
 
 const link = (title, url) => `${title}\n\n${url}\n`;
 
+const enabled = (v) => v === "true" || v === "1";
+
+/** better-auth's "<n>s|m|h" as seconds (AUTH_JWKS_* use Go's spelling of it). */
+function seconds(v) {
+	const m = /^(\d+)(s|m|h)$/.exec(v ?? "");
+	if (!m) throw new Error(`unsupported duration ${v}`);
+	return Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2]];
+}
+
+/**
+ * The jwt and bearer plugins, configured from authd's own variables
+ * (AUTH_JWT_ENABLED, AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE, AUTH_JWT_EXPIRATION,
+ * AUTH_JWKS_ROTATION_INTERVAL, AUTH_JWKS_GRACE_PERIOD, AUTH_BEARER_ENABLED),
+ * in better-auth's order: jwt, then bearer.
+ */
+export function pluginsFromEnv(env = process.env) {
+	const plugins = [];
+	if (enabled(env.AUTH_JWT_ENABLED)) {
+		plugins.push(
+			jwt({
+				jwt: {
+					...(env.AUTH_JWT_ISSUER ? { issuer: env.AUTH_JWT_ISSUER } : {}),
+					...(env.AUTH_JWT_AUDIENCE ? { audience: env.AUTH_JWT_AUDIENCE } : {}),
+					...(env.AUTH_JWT_EXPIRATION ? { expirationTime: env.AUTH_JWT_EXPIRATION } : {}),
+				},
+				jwks: {
+					...(env.AUTH_JWKS_ROTATION_INTERVAL && seconds(env.AUTH_JWKS_ROTATION_INTERVAL) > 0
+						? { rotationInterval: seconds(env.AUTH_JWKS_ROTATION_INTERVAL) }
+						: {}),
+					...(env.AUTH_JWKS_GRACE_PERIOD ? { gracePeriod: seconds(env.AUTH_JWKS_GRACE_PERIOD) } : {}),
+				},
+				schema: {
+					jwks: {
+						modelName: "jwks",
+						fields: { publicKey: "public_key", privateKey: "private_key", createdAt: "created_at", expiresAt: "expires_at" },
+					},
+				},
+			}),
+		);
+	}
+	if (enabled(env.AUTH_BEARER_ENABLED)) plugins.push(bearer());
+	return plugins;
+}
+
 // authd's AUTH_TWO_FACTOR_ENABLED / AUTH_TWO_FACTOR_ISSUER: the twoFactor
 // plugin on authd's schema, mailing one-time codes alone on a line as authd
 // does.
@@ -98,7 +142,7 @@ export function createReferenceAuth({ baseURL, mailDir, pool, secret }) {
 		database: pool,
 		rateLimit: { enabled: false },
 		telemetry: { enabled: false },
-		plugins: [...twoFactorPlugins(send), ...social.plugins],
+		plugins: [...twoFactorPlugins(send), ...pluginsFromEnv(), ...social.plugins],
 		emailAndPassword: {
 			enabled: true,
 			revokeSessionsOnPasswordReset: true,
