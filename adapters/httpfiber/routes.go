@@ -22,12 +22,15 @@ type Feature func(*endpoint.Env) []endpoint.Route
 const FeatureGroup = `group:"httpfiber.features"`
 
 // features are the route groups served under the base path; a new feature
-// is a package with a route table and one line here.
+// is a package with a route table and one line here (a plugin's table is
+// empty while its service in Env is nil). A feature whose routes alone need a
+// service (social sign-in) comes through FeatureGroup instead.
 var features = []Feature{
 	emailpassword.Routes,
 	sessions.Routes,
 	account.Routes,
 	tokens.Routes,
+	twofactor.Routes,
 }
 
 func (s *server) routes(app *fiber.App) {
@@ -41,11 +44,6 @@ func (s *server) routes(app *fiber.App) {
 	b := s.o.BasePath
 	for _, feature := range append(features[:len(features):len(features)], s.extra...) {
 		for _, rt := range feature(s.env) {
-			s.add(app, rt.Method, b+rt.Path, s.env.Handler(rt))
-		}
-	}
-	if s.o.TwoFactor != nil {
-		for _, rt := range twofactor.Routes(s.env, s.o.TwoFactor) {
 			s.add(app, rt.Method, b+rt.Path, s.env.Handler(rt))
 		}
 	}

@@ -67,7 +67,7 @@ func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready Readines
 		ClientAddr:         s.client,
 		Tokens:             o.Tokens,
 		Bearer:             o.Bearer,
-		TwoFactor:          o.TwoFactor != nil,
+		TwoFactor:          o.TwoFactor,
 	}
 	if o.Tokens != nil {
 		s.env.AfterGetSession = tokens.SetAuthJWT(s.env)
