@@ -84,14 +84,17 @@ func (a Account) PasswordHash() (string, bool) {
 	return *a.password, true
 }
 
-// Scopes splits the comma-separated scope column as better-auth does.
+// Scopes splits the comma-separated scope column as better-auth does,
+// trimmed, without empty entries.
 func (a Account) Scopes() []string {
 	out := []string{}
 	if a.scope == nil || *a.scope == "" {
 		return out
 	}
 	for _, s := range strings.Split(*a.scope, ",") {
-		out = append(out, strings.TrimSpace(s))
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
 	}
 	return out
 }
@@ -103,3 +106,60 @@ func cloneTime(t *time.Time) *time.Time {
 	c := *t
 	return &c
 }
+
+// OAuthTokens are what a provider granted, as an account row stores them.
+// Nil fields are unknown.
+type OAuthTokens struct {
+	AccessToken, RefreshToken, IDToken          *string
+	AccessTokenExpiresAt, RefreshTokenExpiresAt *time.Time
+}
+
+// NewOAuthAccount links userID to the provider's subject accountID. scope
+// is the comma-joined granted scopes, as better-auth stores them (nil:
+// none known).
+func NewOAuthAccount(id, userID, providerID, accountID string, t OAuthTokens, scope *string, now time.Time) (Account, error) {
+	if id == "" || userID == "" || providerID == "" || accountID == "" || providerID == ProviderCredential {
+		return Account{}, &Error{Kind: KindInternal, Code: "INVALID_ACCOUNT", Message: "incomplete account"}
+	}
+	a := Account{id: id, userID: userID, accountID: accountID, providerID: providerID, scope: cloneStr(scope),
+		createdAt: now, updatedAt: now}
+	a.SetTokens(t, now)
+	return a, nil
+}
+
+// SetTokens stores the tokens of t that are known and keeps the others, as
+// better-auth updates an account on each sign-in and refresh.
+func (a *Account) SetTokens(t OAuthTokens, now time.Time) {
+	set := func(dst **string, v *string) {
+		if v != nil {
+			*dst = cloneStr(v)
+		}
+	}
+	set(&a.accessToken, t.AccessToken)
+	set(&a.refreshToken, t.RefreshToken)
+	set(&a.idToken, t.IDToken)
+	if t.AccessTokenExpiresAt != nil {
+		a.accessTokenExpiresAt = cloneTime(t.AccessTokenExpiresAt)
+	}
+	if t.RefreshTokenExpiresAt != nil {
+		a.refreshTokenExpiresAt = cloneTime(t.RefreshTokenExpiresAt)
+	}
+	a.updatedAt = now
+}
+
+// Tokens returns the stored tokens as they are in the row (possibly sealed).
+func (a Account) Tokens() OAuthTokens {
+	return OAuthTokens{AccessToken: cloneStr(a.accessToken), RefreshToken: cloneStr(a.refreshToken),
+		IDToken: cloneStr(a.idToken), AccessTokenExpiresAt: cloneTime(a.accessTokenExpiresAt),
+		RefreshTokenExpiresAt: cloneTime(a.refreshTokenExpiresAt)}
+}
+
+// Scope is the raw comma-separated scope column ("" when NULL).
+func (a Account) Scope() string {
+	if a.scope == nil {
+		return ""
+	}
+	return *a.scope
+}
+
+func (a *Account) SetScope(scope string, now time.Time) { a.scope = &scope; a.updatedAt = now }

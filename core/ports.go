@@ -72,6 +72,13 @@ type AccountRepository interface {
 	// gone. Inside WithinTx a concurrent writer of the row is waited for and
 	// its result compared against.
 	SetPassword(ctx context.Context, id, expected, hash string, now time.Time) error
+	// ByProviderAccount returns the account of providerID whose subject is
+	// accountID (better-auth's findAccountByKey); ErrAccountNotFound when
+	// absent. Inside WithinTx the row is held until the transaction ends.
+	ByProviderAccount(ctx context.Context, providerID, accountID string) (Account, error)
+	// Delete removes account id of userID; ErrAccountNotFound when the user
+	// has no such account.
+	Delete(ctx context.Context, userID, id string) error
 }
 
 // VerificationRepository stores one-time secrets.

@@ -79,3 +79,11 @@ func (a *Auth) readRandom(buf []byte) error {
 }
 
 func (a *Auth) newID() (string, error) { return a.randomString(idLength, alphanumeric) }
+
+// NewID draws a row id as better-auth's generateId does, for the flows of
+// other core packages.
+func (a *Auth) NewID() (string, error) { return a.newID() }
+
+// RandomString draws n characters of a-zA-Z0-9 (better-auth's
+// generateRandomString), for states, nonces and PKCE verifiers.
+func (a *Auth) RandomString(n int) (string, error) { return a.randomString(n, alphanumeric) }

@@ -70,6 +70,15 @@ func (a *Auth) SignOut(ctx context.Context, token string) error {
 	return err
 }
 
+// CheckFresh is better-auth's freshSessionMiddleware: ErrSessionNotFresh
+// when v was signed in more than SessionFreshAge ago.
+func (a *Auth) CheckFresh(v SessionView) error {
+	if !v.Session.Fresh(a.now(), a.p.SessionFreshAge) {
+		return ErrSessionNotFresh
+	}
+	return nil
+}
+
 // ListSessions returns the user's unexpired sessions. It needs a fresh
 // session (signed in less than SessionFreshAge ago).
 func (a *Auth) ListSessions(ctx context.Context, v SessionView) ([]Session, error) {

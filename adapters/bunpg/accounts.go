@@ -84,3 +84,23 @@ func (r *AccountRepository) SetPassword(ctx context.Context, id, expected, hash 
 	}
 	return core.ErrPasswordChanged
 }
+
+func (r *AccountRepository) ByProviderAccount(ctx context.Context, providerID, accountID string) (core.Account, error) {
+	ctx, db, cancel := r.call(ctx)
+	defer cancel()
+	var row accountRow
+	err := lockInTx(ctx, db.NewSelect().Model(&row).
+		Where("a.provider_id = ? AND a.account_id = ?", providerID, accountID).
+		Order("a.created_at ASC", "a.id ASC").Limit(1)).Scan(ctx)
+	if err != nil {
+		return core.Account{}, mapErr(err, core.ErrAccountNotFound)
+	}
+	return row.toCore(), nil
+}
+
+func (r *AccountRepository) Delete(ctx context.Context, userID, id string) error {
+	ctx, db, cancel := r.call(ctx)
+	defer cancel()
+	res, err := db.NewDelete().Model((*accountRow)(nil)).Where("id = ? AND user_id = ?", id, userID).Exec(ctx)
+	return affected(res, err, core.ErrAccountNotFound)
+}

@@ -104,6 +104,7 @@ var wantConstraints = []string{
 }
 
 var wantIndexes = []string{
+	"account_provider_account_idx ON account (provider_id, account_id)",
 	"account_user_id_idx ON account (user_id)",
 	"session_user_id_idx ON session (user_id)",
 	"two_factor_secret_idx ON two_factor (secret)",
@@ -224,7 +225,7 @@ func tables(t *testing.T, db *bun.DB) []string {
 	return names
 }
 
-var allMigrations = []string{"20260101000001", "20260101000002", "20261207000012", "20261207000013", "20261207000014"}
+var allMigrations = []string{"20260101000001", "20260101000002", "20261207000011", "20261207000012", "20261207000013", "20261207000014"}
 
 func TestMigrateCreatesSchema(t *testing.T) {
 	t.Parallel()

@@ -22,6 +22,9 @@ type Config struct {
 	HTTP HTTP `koanf:"http"`
 	DB   DB   `koanf:"db"`
 	SMTP SMTP `koanf:"smtp"`
+	// OAuth is read from variables that carry a provider id
+	// (AUTH_OAUTH_<ID>_*, AUTH_SOCIAL_<NAME>_*); see oauth.go.
+	OAuth OAuthProviders `koanf:"-"`
 	// Redis is better-auth's secondaryStorage (AUTH_SECONDARY_STORAGE=redis).
 	Redis Redis `koanf:"redis"`
 	// Metrics serves Prometheus's /metrics on its own listener.
@@ -104,6 +107,15 @@ type Auth struct {
 	PasswordHashConcurrency int `koanf:"password_hash_concurrency"`
 	PasswordHashQueue       int `koanf:"password_hash_queue"`
 
+	// Social sign-in (better-auth's account options and genericOAuth ids).
+	OAuthProviders                     []string      `koanf:"oauth_providers"`
+	OAuthTimeout                       time.Duration `koanf:"oauth_timeout"`
+	AccountLinkingEnabled              bool          `koanf:"account_linking_enabled"`
+	AccountLinkingTrustedProviders     []string      `koanf:"account_linking_trusted_providers"`
+	AccountLinkingAllowDifferentEmails bool          `koanf:"account_linking_allow_different_emails"`
+	AccountLinkingAllowUnlinkingAll    bool          `koanf:"account_linking_allow_unlinking_all"`
+	EncryptOAuthTokens                 bool          `koanf:"encrypt_oauth_tokens"`
+	AccountLinkingUpdateUserInfoOnLink bool          `koanf:"account_linking_update_user_info_on_link"`
 	// TwoFactorEnabled turns on better-auth's twoFactor plugin (its routes
 	// and the sign-in challenge); TwoFactorIssuer names the service in
 	// authenticator apps.
@@ -212,6 +224,10 @@ func defaults() map[string]any {
 		"auth.two_factor_enabled":                false,
 		"auth.two_factor_issuer":                 "Better Auth",
 		"smtp.from":                              "authd <no-reply@localhost>",
+		"auth.oauth_providers":                   []string{},
+		"auth.oauth_timeout":                     "10s",
+		"auth.account_linking_enabled":           true,
+		"auth.account_linking_trusted_providers": []string{},
 	}
 }
 

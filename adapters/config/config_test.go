@@ -134,6 +134,13 @@ func TestEnvironmentNames(t *testing.T) {
 		"SMTP_HOST=mail", "SMTP_PORT=25", "SMTP_TLS=tls", "SMTP_USERNAME=mu", "SMTP_PASSWORD=mp", "SMTP_FROM=x@example.com",
 		"SMTP_WORKERS=2", "SMTP_QUEUE_SIZE=8", "SMTP_SEND_TIMEOUT=9s",
 		"AUTH_PASSWORD_HASH_CONCURRENCY=3", "AUTH_PASSWORD_HASH_QUEUE=5",
+		"AUTH_OAUTH_PROVIDERS=corp-sso", "AUTH_OAUTH_TIMEOUT=4s", "AUTH_ACCOUNT_LINKING_ENABLED=false",
+		"AUTH_ACCOUNT_LINKING_TRUSTED_PROVIDERS=corp-sso,github", "AUTH_ACCOUNT_LINKING_ALLOW_DIFFERENT_EMAILS=true",
+		"AUTH_ACCOUNT_LINKING_ALLOW_UNLINKING_ALL=true", "AUTH_ENCRYPT_OAUTH_TOKENS=true",
+		"AUTH_OAUTH_CORP_SSO_CLIENT_ID=cid", "AUTH_OAUTH_CORP_SSO_CLIENT_SECRET=cs",
+		"AUTH_OAUTH_CORP_SSO_AUTHORIZATION_URL=https://sso.example.com/a", "AUTH_OAUTH_CORP_SSO_TOKEN_URL=https://sso.example.com/t",
+		"AUTH_OAUTH_CORP_SSO_USER_INFO_URL=https://sso.example.com/u", "AUTH_OAUTH_CORP_SSO_SCOPES=a b,c", "AUTH_OAUTH_CORP_SSO_PKCE=false",
+		"AUTH_SOCIAL_GITHUB_CLIENT_ID=gh", "AUTH_SOCIAL_GITHUB_CLIENT_SECRET=ghs", "AUTH_SOCIAL_GITHUB_BASE_URL=https://ghe.example.com",
 		"AUTH_TWO_FACTOR_ENABLED=true", "AUTH_TWO_FACTOR_ISSUER=Example",
 		"AUTH_SECONDARY_STORAGE=redis", "REDIS_URL=redis://:pw@r:6380/2", "AUTH_STORE_SESSION_IN_DATABASE=true",
 		"METRICS_ADDR=127.0.0.1:9100",
@@ -158,6 +165,9 @@ func TestEnvironmentNames(t *testing.T) {
 			JanitorInterval:          time.Minute,
 			SignInFailuresPerNetwork: 7, SignInFailuresPerAccount: 70,
 			PasswordHashConcurrency: 3, PasswordHashQueue: 5,
+			OAuthProviders: []string{"corp-sso"}, OAuthTimeout: 4 * time.Second, AccountLinkingEnabled: false,
+			AccountLinkingTrustedProviders: []string{"corp-sso", "github"}, AccountLinkingAllowDifferentEmails: true,
+			AccountLinkingAllowUnlinkingAll: true, EncryptOAuthTokens: true,
 			TwoFactorEnabled: true, TwoFactorIssuer: "Example",
 			SecondaryStorage: "redis", StoreSessionInDatabase: true},
 		Redis:   config.Redis{URL: "redis://:pw@r:6380/2"},
@@ -170,6 +180,16 @@ func TestEnvironmentNames(t *testing.T) {
 		SMTP: config.SMTP{Host: "mail", Port: 25, TLS: "tls", Username: "mu", Password: "mp", From: "x@example.com",
 			Workers: 2, QueueSize: 8, SendTimeout: 9 * time.Second},
 	}
+	wantOAuth := config.OAuthProviders{
+		Generic: []config.GenericOAuth{{ID: "corp-sso", ClientID: "cid", ClientSecret: "cs",
+			AuthorizationURL: "https://sso.example.com/a", TokenURL: "https://sso.example.com/t", UserInfoURL: "https://sso.example.com/u",
+			Scopes: []string{"a", "b", "c"}, PKCE: false}},
+		Builtin: []config.BuiltinOAuth{{Name: "github", ClientID: "gh", ClientSecret: "ghs", BaseURL: "https://ghe.example.com"}},
+	}
+	if fmt.Sprintf("%+v", c.OAuth) != fmt.Sprintf("%+v", wantOAuth) || c.OAuth.Generic[0].ClientSecret.Reveal() != "cs" {
+		t.Errorf("oauth providers\n%+v\nwant\n%+v", c.OAuth, wantOAuth)
+	}
+	c.OAuth = config.OAuthProviders{}
 	// Compare by JSON with secrets revealed, so that every field is covered.
 	if got, w := dump(c), dump(want); got != w {
 		t.Errorf("loaded\n%s\nwant\n%s", got, w)
@@ -430,6 +450,9 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"AUTH_JANITOR_INTERVAL",
 		"SMTP_TLS", "SMTP_WORKERS", "SMTP_QUEUE_SIZE", "SMTP_SEND_TIMEOUT",
 		"AUTH_PASSWORD_HASH_CONCURRENCY", "AUTH_PASSWORD_HASH_QUEUE",
+		"AUTH_OAUTH_PROVIDERS", "AUTH_OAUTH_TIMEOUT", "AUTH_ACCOUNT_LINKING_ENABLED", "AUTH_ACCOUNT_LINKING_TRUSTED_PROVIDERS",
+		"AUTH_ACCOUNT_LINKING_ALLOW_DIFFERENT_EMAILS", "AUTH_ACCOUNT_LINKING_ALLOW_UNLINKING_ALL", "AUTH_ENCRYPT_OAUTH_TOKENS",
+		"AUTH_ACCOUNT_LINKING_UPDATE_USER_INFO_ON_LINK",
 		"AUTH_TWO_FACTOR_ENABLED", "AUTH_TWO_FACTOR_ISSUER",
 		"AUTH_SECONDARY_STORAGE", "REDIS_URL", "AUTH_STORE_SESSION_IN_DATABASE", "METRICS_ADDR",
 	}
@@ -470,7 +493,11 @@ func TestEnvExampleDocumentsEveryKey(t *testing.T) {
 		"AUTH_JANITOR_INTERVAL":  "1m",
 		"SMTP_FROM":              "a@b.cd", "SMTP_TLS": "none", "SMTP_WORKERS": "1", "SMTP_QUEUE_SIZE": "1", "SMTP_SEND_TIMEOUT": "1s",
 		"AUTH_PASSWORD_HASH_CONCURRENCY": "1", "AUTH_PASSWORD_HASH_QUEUE": "1",
-		"AUTH_TWO_FACTOR_ENABLED": "true", "AUTH_TWO_FACTOR_ISSUER": "Example",
+		"AUTH_OAUTH_PROVIDERS": "corp", "AUTH_OAUTH_TIMEOUT": "1s", "AUTH_ACCOUNT_LINKING_ENABLED": "false",
+		"AUTH_ACCOUNT_LINKING_TRUSTED_PROVIDERS": "corp", "AUTH_ACCOUNT_LINKING_ALLOW_DIFFERENT_EMAILS": "true",
+		"AUTH_ACCOUNT_LINKING_ALLOW_UNLINKING_ALL": "true", "AUTH_ENCRYPT_OAUTH_TOKENS": "true",
+		"AUTH_ACCOUNT_LINKING_UPDATE_USER_INFO_ON_LINK": "true",
+		"AUTH_TWO_FACTOR_ENABLED":                       "true", "AUTH_TWO_FACTOR_ISSUER": "Example",
 		"AUTH_SECONDARY_STORAGE": "redis", "REDIS_URL": "redis://r:6379/1", "AUTH_STORE_SESSION_IN_DATABASE": "false",
 		"METRICS_ADDR": "127.0.0.1:9100",
 	}

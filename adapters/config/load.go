@@ -96,6 +96,7 @@ func Load(opts ...Option) (Config, error) {
 	if err := unmarshal(k, &c); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
+	c.OAuth = readOAuth(c.Auth.OAuthProviders, oauthEnv(procEnv, appEnv == "development", o.dotenvFile))
 	// As in better-auth, secondaryStorage makes it the rate limits' storage
 	// too, whatever the file says; only the environment can choose another.
 	if c.Auth.SecondaryStorage == "redis" && procEnv["AUTH_RATE_LIMIT_STORAGE"] == "" {

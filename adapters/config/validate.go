@@ -56,6 +56,7 @@ func (c Config) Validate() error {
 			add("AUTH_TRUSTED_ORIGINS: %q would trust every site under a public suffix; name the domain (e.g. https://*.example.com)", o)
 		}
 	}
+	errs = append(errs, c.validateOAuth()...)
 	for _, p := range c.Auth.TrustedProxies {
 		if _, err := netip.ParsePrefix(p); err != nil {
 			if _, err := netip.ParseAddr(p); err != nil {

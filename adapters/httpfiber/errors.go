@@ -16,6 +16,7 @@ import (
 	"github.com/authd/authd/adapters/httpfiber/internal/endpoint"
 	"github.com/authd/authd/adapters/httpfiber/internal/jsonw"
 	"github.com/authd/authd/core"
+	"github.com/authd/authd/core/social"
 	"github.com/authd/authd/core/twofactor"
 )
 
@@ -73,17 +74,42 @@ var answers = map[*core.Error]answer{
 	core.ErrVerificationOff:  {fiber.StatusBadRequest, "", "Verification email isn't enabled"},
 	core.ErrTooManyRequests:  {fiber.StatusTooManyRequests, "", "Too many requests. Please try again later."},
 
-	twofactor.ErrOTPHasExpired:          {fiber.StatusBadRequest, "OTP_HAS_EXPIRED", "OTP has expired"},
-	twofactor.ErrTOTPNotEnabled:         {fiber.StatusBadRequest, "TOTP_NOT_ENABLED", "TOTP not enabled"},
-	twofactor.ErrTOTPAlreadyEnabled:     {fiber.StatusBadRequest, "TOTP_ALREADY_ENABLED", "TOTP is already enabled"},
-	twofactor.ErrTwoFactorNotEnabled:    {fiber.StatusBadRequest, "TWO_FACTOR_NOT_ENABLED", "Two factor isn't enabled"},
-	twofactor.ErrBackupCodesNotEnabled:  {fiber.StatusBadRequest, "BACKUP_CODES_NOT_ENABLED", "Backup codes aren't enabled"},
-	twofactor.ErrInvalidBackupCode:      {fiber.StatusUnauthorized, "INVALID_BACKUP_CODE", "Invalid backup code"},
-	twofactor.ErrInvalidCode:            {fiber.StatusUnauthorized, "INVALID_CODE", "Invalid code"},
-	twofactor.ErrTooManyAttempts:        {fiber.StatusBadRequest, "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE", "Too many attempts. Please request a new code."},
-	twofactor.ErrAccountLocked:          {fiber.StatusTooManyRequests, "ACCOUNT_TEMPORARILY_LOCKED", "Too many failed verification attempts. Your account is temporarily locked. Please try again later."},
-	twofactor.ErrInvalidTwoFactorCookie: {fiber.StatusUnauthorized, "INVALID_TWO_FACTOR_COOKIE", "Invalid two factor cookie"},
-	twofactor.ErrChallengeUserOff:       {fiber.StatusBadRequest, "FAILED_TO_CREATE_SESSION", "Failed to create session"},
+	// Social sign-in (core/social).
+	social.ErrProviderNotFound:           {fiber.StatusNotFound, "PROVIDER_NOT_FOUND", "Provider not found"},
+	social.ErrIDTokenNotSupported:        {fiber.StatusNotFound, "ID_TOKEN_NOT_SUPPORTED", "id_token not supported"},
+	social.ErrInvalidToken:               {fiber.StatusUnauthorized, "INVALID_TOKEN", "Invalid token"},
+	social.ErrFailedToGetUserInfo:        {fiber.StatusUnauthorized, "FAILED_TO_GET_USER_INFO", "Failed to get user info"},
+	social.ErrUserEmailNotFound:          {fiber.StatusUnauthorized, "USER_EMAIL_NOT_FOUND", "User email not found"},
+	social.ErrReservedParam:              {fiber.StatusBadRequest, "VALIDATION_ERROR", social.ErrReservedParam.Message},
+	social.ErrLastAccount:                {fiber.StatusBadRequest, "FAILED_TO_UNLINK_LAST_ACCOUNT", "You can't unlink your last account"},
+	social.ErrProviderNotSupported:       {fiber.StatusBadRequest, "PROVIDER_NOT_SUPPORTED", "Provider not supported"},
+	social.ErrFailedToGetAccessToken:     {fiber.StatusBadRequest, "FAILED_TO_GET_ACCESS_TOKEN", "Failed to get a valid access token"},
+	social.ErrRefreshTokenNotFound:       {fiber.StatusBadRequest, "REFRESH_TOKEN_NOT_FOUND", "Refresh token not found"},
+	social.ErrRefreshNotSupported:        {fiber.StatusBadRequest, "TOKEN_REFRESH_NOT_SUPPORTED", "Token refresh not supported"},
+	social.ErrFailedToRefreshToken:       {fiber.StatusBadRequest, "FAILED_TO_REFRESH_ACCESS_TOKEN", "Failed to refresh access token"},
+	social.ErrProviderNotConfigured:      {fiber.StatusBadRequest, "PROVIDER_NOT_CONFIGURED", "Account is not associated with a configured social provider."},
+	social.ErrAccessTokenNotFound:        {fiber.StatusBadRequest, "ACCESS_TOKEN_NOT_FOUND", "Access token not found"},
+	social.ErrLinkingNotAllowed:          {fiber.StatusUnauthorized, "LINKING_NOT_ALLOWED", "Account not linked - linking not allowed"},
+	social.ErrLinkingDifferentEmails:     {fiber.StatusUnauthorized, "LINKING_DIFFERENT_EMAILS_NOT_ALLOWED", "Account not linked - different emails not allowed"},
+	social.ErrSocialAccountLinked:        {fiber.StatusConflict, "SOCIAL_ACCOUNT_ALREADY_LINKED", "Social account already linked"},
+	social.ErrLinkingFailed:              {fiber.StatusExpectationFailed, "LINKING_FAILED", "Account not linked - unable to create account"},
+	social.ErrOAuthAccountNotLinked:      {fiber.StatusUnauthorized, "OAUTH_LINK_ERROR", "account not linked"},
+	social.ErrOAuthSignUpDisabled:        {fiber.StatusUnauthorized, "OAUTH_LINK_ERROR", "signup disabled"},
+	social.ErrOAuthUnableToCreateUser:    {fiber.StatusUnauthorized, "OAUTH_LINK_ERROR", "unable to create user"},
+	social.ErrOAuthUnableToLink:          {fiber.StatusUnauthorized, "OAUTH_LINK_ERROR", "unable to link account"},
+	social.ErrOAuthUnableToUpdate:        {fiber.StatusUnauthorized, "OAUTH_LINK_ERROR", "unable to update account"},
+	social.ErrOAuthUnableToCreateSession: {fiber.StatusUnauthorized, "OAUTH_LINK_ERROR", "unable to create session"},
+	twofactor.ErrOTPHasExpired:           {fiber.StatusBadRequest, "OTP_HAS_EXPIRED", "OTP has expired"},
+	twofactor.ErrTOTPNotEnabled:          {fiber.StatusBadRequest, "TOTP_NOT_ENABLED", "TOTP not enabled"},
+	twofactor.ErrTOTPAlreadyEnabled:      {fiber.StatusBadRequest, "TOTP_ALREADY_ENABLED", "TOTP is already enabled"},
+	twofactor.ErrTwoFactorNotEnabled:     {fiber.StatusBadRequest, "TWO_FACTOR_NOT_ENABLED", "Two factor isn't enabled"},
+	twofactor.ErrBackupCodesNotEnabled:   {fiber.StatusBadRequest, "BACKUP_CODES_NOT_ENABLED", "Backup codes aren't enabled"},
+	twofactor.ErrInvalidBackupCode:       {fiber.StatusUnauthorized, "INVALID_BACKUP_CODE", "Invalid backup code"},
+	twofactor.ErrInvalidCode:             {fiber.StatusUnauthorized, "INVALID_CODE", "Invalid code"},
+	twofactor.ErrTooManyAttempts:         {fiber.StatusBadRequest, "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE", "Too many attempts. Please request a new code."},
+	twofactor.ErrAccountLocked:           {fiber.StatusTooManyRequests, "ACCOUNT_TEMPORARILY_LOCKED", "Too many failed verification attempts. Your account is temporarily locked. Please try again later."},
+	twofactor.ErrInvalidTwoFactorCookie:  {fiber.StatusUnauthorized, "INVALID_TWO_FACTOR_COOKIE", "Invalid two factor cookie"},
+	twofactor.ErrChallengeUserOff:        {fiber.StatusBadRequest, "FAILED_TO_CREATE_SESSION", "Failed to create session"},
 	// better-auth's APIError.fromStatus("CONFLICT"): no code.
 	twofactor.ErrBackupCodeRace: {fiber.StatusConflict, "", "Failed to verify backup code. Please try again."},
 }

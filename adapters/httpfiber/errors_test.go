@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-// Every core sentinel, and every error of core/twofactor's errors.go, has
+// Every core sentinel, and every error of core/twofactor's and core/social's
+// errors.go, has
 // its better-auth answer here; one missing would be a 500.
 func TestAnswers_CoverEveryCoreError(t *testing.T) {
 	src, err := os.ReadFile("../../core/errors.go")
@@ -17,8 +18,13 @@ func TestAnswers_CoverEveryCoreError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	social, err := os.ReadFile("../../core/social/errors.go")
+	if err != nil {
+		t.Fatal(err)
+	}
 	// newErr's own declaration is not a sentinel.
-	n := strings.Count(string(src), "= newErr(") + strings.Count(string(twoFactor), "= core.NewError(")
+	n := strings.Count(string(src), "= newErr(") + strings.Count(string(twoFactor), "= core.NewError(") +
+		strings.Count(string(social), "= core.NewError(")
 	if n != len(answers) {
 		t.Fatalf("core declares %d errors, answers maps %d", n, len(answers))
 	}

@@ -104,6 +104,8 @@ type harnessConfig struct {
 	ready  ReadinessFunc
 	// wrapLimiter, if set, wraps the limiter the app (not the engine) uses.
 	wrapLimiter func(core.RateLimiter) core.RateLimiter
+	// features, if set, builds optional route groups on the engine.
+	features func(h *harness, auth *core.Auth) []Feature
 	// twoFactor turns the twoFactor plugin on (twofactor_test.go).
 	twoFactor bool
 }
@@ -160,7 +162,11 @@ func newHarness(t testing.TB, cfg ...harnessConfig) *harness {
 	if hc.wrapLimiter != nil {
 		limiter = hc.wrapLimiter(limiter)
 	}
-	h.app, err = NewApp(h.opts, auth, limiter, hc.ready, h.clock)
+	var features []Feature
+	if hc.features != nil {
+		features = hc.features(h, auth)
+	}
+	h.app, err = NewApp(h.opts, auth, limiter, hc.ready, h.clock, features...)
 	if err != nil {
 		t.Fatal(err)
 	}

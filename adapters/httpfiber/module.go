@@ -42,6 +42,9 @@ type appParams struct {
 	Clock   core.Clock
 	Ready   ReadinessFunc `optional:"true"`
 	Drain   *drain
+	// Features are the optional route groups (social sign-in, ...), each
+	// provided into the group by the module that builds its service.
+	Features []Feature `group:"httpfiber.features"`
 }
 
 func provideApp(p appParams) (*fiber.App, error) {
@@ -59,7 +62,7 @@ func provideApp(p appParams) (*fiber.App, error) {
 		}
 		return deps.ready(ctx)
 	}
-	return NewApp(p.Options, p.Auth, p.Limiter, ready, p.Clock)
+	return NewApp(p.Options, p.Auth, p.Limiter, ready, p.Clock, p.Features...)
 }
 
 type lifecycleParams struct {

@@ -1,6 +1,8 @@
 package httpfiber
 
 import (
+	"reflect"
+	"runtime"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -13,17 +15,24 @@ import (
 	"github.com/authd/authd/adapters/httpfiber/twofactor"
 )
 
+// Feature is a route group: a route table built on the shared Env.
+type Feature func(*endpoint.Env) []endpoint.Route
+
+// FeatureGroup is the fx value group NewApp's optional features come from:
+// a feature whose routes need a service of their own (social sign-in) is
+// provided into it by the module that builds the service.
+const FeatureGroup = `group:"httpfiber.features"`
+
 // features are the route groups served under the base path; a new feature
-// is a package with a route table and one line here (its name tags its
-// routes in the OpenAPI document).
-var features = []struct {
-	name   string
-	routes func(*endpoint.Env) []endpoint.Route
-}{
-	{"email-password", emailpassword.Routes},
-	{"sessions", sessions.Routes},
-	{"account", account.Routes},
-	{"tokens", tokens.Routes},
+// is a package with a route table and one line here (a plugin's table is
+// empty while its service in Env is nil). A feature whose routes alone need a
+// service (social sign-in) comes through FeatureGroup instead.
+var features = []Feature{
+	emailpassword.Routes,
+	sessions.Routes,
+	account.Routes,
+	tokens.Routes,
+	twofactor.Routes,
 }
 
 func (s *server) routes(app *fiber.App) error {
@@ -37,16 +46,11 @@ func (s *server) routes(app *fiber.App) error {
 	}
 
 	b := s.o.BasePath
-	for _, feature := range features {
-		for _, rt := range feature.routes(s.env) {
+	for _, feature := range append(features[:len(features):len(features)], s.extra...) {
+		tag := featureName(feature)
+		for _, rt := range feature(s.env) {
 			s.add(app, rt.Method, b+rt.Path, s.env.Handler(rt))
-			ops = append(ops, apiOp{rt.Method, b + rt.Path, feature.name, &rt})
-		}
-	}
-	if s.o.TwoFactor != nil {
-		for _, rt := range twofactor.Routes(s.env, s.o.TwoFactor) {
-			s.add(app, rt.Method, b+rt.Path, s.env.Handler(rt))
-			ops = append(ops, apiOp{rt.Method, b + rt.Path, "two-factor", &rt})
+			ops = append(ops, apiOp{rt.Method, b + rt.Path, tag, &rt})
 		}
 	}
 	s.add(app, fiber.MethodGet, b+"/ok", s.ok)
@@ -62,6 +66,15 @@ func (s *server) routes(app *fiber.App) error {
 		return c.Send(doc)
 	})
 	return nil
+}
+
+// featureName tags a feature's routes in the OpenAPI document with the name
+// of the package that declares it ("sessions" for sessions.Routes).
+func featureName(f Feature) string {
+	name := runtime.FuncForPC(reflect.ValueOf(f).Pointer()).Name()
+	name = name[strings.LastIndexByte(name, '/')+1:]
+	pkg, _, _ := strings.Cut(name, ".")
+	return pkg
 }
 
 // add registers exactly one method (Fiber's Get would add HEAD too, which

@@ -28,6 +28,7 @@ type server struct {
 	proxies []netip.Prefix
 	// rateRoutes are filled in as routes are added, before serving.
 	rateRoutes rateRoutes
+	extra      []Feature
 }
 
 // NewApp builds the Fiber app serving better-auth's email/password routes
@@ -35,7 +36,7 @@ type server struct {
 // (ready's verdict). limiter is used only when o.RateLimitEnabled, and must
 // then be given; ready may be nil (always ready). Invalid options are an
 // error (o.Validate's).
-func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready ReadinessFunc, clock core.Clock) (*fiber.App, error) {
+func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready ReadinessFunc, clock core.Clock, extra ...Feature) (*fiber.App, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
@@ -50,6 +51,7 @@ func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready Readines
 		clock:   clock,
 		log:     o.Logger,
 		origins: origin.NewPolicy(o.BaseURL, o.TrustedOrigins),
+		extra:   extra,
 	}
 	secure := strings.HasPrefix(strings.ToLower(o.BaseURL), "https://")
 	s.env = &endpoint.Env{
@@ -65,7 +67,7 @@ func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready Readines
 		ClientAddr:         s.client,
 		Tokens:             o.Tokens,
 		Bearer:             o.Bearer,
-		TwoFactor:          o.TwoFactor != nil,
+		TwoFactor:          o.TwoFactor,
 	}
 	if o.Tokens != nil {
 		s.env.AfterGetSession = tokens.SetAuthJWT(s.env)

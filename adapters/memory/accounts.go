@@ -110,3 +110,35 @@ func (r *AccountRepository) SetPassword(ctx context.Context, id, expected, hash 
 		return nil
 	})
 }
+
+func (r *AccountRepository) ByProviderAccount(ctx context.Context, providerID, accountID string) (core.Account, error) {
+	var a core.Account
+	err := r.s.do(ctx, func(t *tables) error {
+		var found *core.AccountRecord
+		for _, rec := range t.accounts {
+			if rec.ProviderID != providerID || rec.AccountID != accountID {
+				continue
+			}
+			if found == nil || cmp.Or(rec.CreatedAt.Compare(found.CreatedAt), strings.Compare(rec.ID, found.ID)) < 0 {
+				found = &rec
+			}
+		}
+		if found == nil {
+			return core.ErrAccountNotFound
+		}
+		a = core.RehydrateAccount(*found)
+		return nil
+	})
+	return a, err
+}
+
+func (r *AccountRepository) Delete(ctx context.Context, userID, id string) error {
+	return r.s.do(ctx, func(t *tables) error {
+		rec, ok := t.accounts[id]
+		if !ok || rec.UserID != userID {
+			return core.ErrAccountNotFound
+		}
+		delete(t.accounts, id)
+		return nil
+	})
+}

@@ -90,6 +90,7 @@ func appOptions(cfg config.Config, log *slog.Logger, store storage) fx.Option {
 			func() core.Clock { return core.SystemClock{} },
 		),
 		httpfiber.Module,
+		socialModule,
 		twoFactorOption(cfg),
 		metricsOption(cfg),
 		tracingOption(tracingEnv),

@@ -19,6 +19,8 @@ func RunAccounts(t *testing.T, newAdapters func(t *testing.T) Adapters) {
 		{"UpdateMissing", accountUpdateMissing},
 		{"SetPasswordComparesAndSets", accountSetPassword},
 		{"SetPasswordConcurrentWritersOneWins", accountSetPasswordConcurrent},
+		{"ByProviderAccount", accountByProviderAccount},
+		{"DeleteOnlyTheUsersOwn", accountDelete},
 	})
 }
 
@@ -233,4 +235,40 @@ func accountUpdateMissing(t *testing.T, a Adapters) {
 	list, err := a.Accounts.ListByUser(ctx, u.ID())
 	noErr(t, "ListByUser", err)
 	sameAccounts(t, "accounts after Update of a missing one", nil, list)
+}
+
+func accountByProviderAccount(t *testing.T, a Adapters) {
+	ctx, at := t.Context(), now()
+	u, other := newUser(t, a, at), newUser(t, a, at)
+	acc := oauthAccount(u.ID(), at)
+	noErr(t, "Create", a.Accounts.Create(ctx, acc))
+	// The same subject at another provider, and another subject at the same
+	// provider, are other accounts.
+	r := acc.Record()
+	r.ID, r.UserID, r.ProviderID = randID(), other.ID(), "gitlab"
+	noErr(t, "Create same subject elsewhere", a.Accounts.Create(ctx, core.RehydrateAccount(r)))
+	noErr(t, "Create another subject", a.Accounts.Create(ctx, oauthAccount(other.ID(), at)))
+
+	got, err := a.Accounts.ByProviderAccount(ctx, "github", acc.AccountID())
+	noErr(t, "ByProviderAccount", err)
+	sameAccount(t, "ByProviderAccount", acc, got)
+	_, err = a.Accounts.ByProviderAccount(ctx, "github", randID())
+	wantErr(t, "ByProviderAccount of an unknown subject", err, core.ErrAccountNotFound)
+	_, err = a.Accounts.ByProviderAccount(ctx, "GitHub", acc.AccountID())
+	wantErr(t, "ByProviderAccount matches the provider exactly", err, core.ErrAccountNotFound)
+}
+
+func accountDelete(t *testing.T, a Adapters) {
+	ctx, at := t.Context(), now()
+	u, other := newUser(t, a, at), newUser(t, a, at)
+	acc, keep := oauthAccount(u.ID(), at), bareAccount(u.ID(), at.Add(time.Second))
+	noErr(t, "Create", a.Accounts.Create(ctx, acc))
+	noErr(t, "Create", a.Accounts.Create(ctx, keep))
+
+	wantErr(t, "Delete another user's account", a.Accounts.Delete(ctx, other.ID(), acc.ID()), core.ErrAccountNotFound)
+	noErr(t, "Delete", a.Accounts.Delete(ctx, u.ID(), acc.ID()))
+	wantErr(t, "Delete twice", a.Accounts.Delete(ctx, u.ID(), acc.ID()), core.ErrAccountNotFound)
+	got, err := a.Accounts.ListByUser(ctx, u.ID())
+	noErr(t, "ListByUser", err)
+	sameAccounts(t, "accounts after Delete", []core.Account{keep}, got)
 }

@@ -31,7 +31,7 @@ var errTwoFactorField = apierror.BadRequest("FIELD_NOT_ALLOWED", "twoFactorEnabl
 // twoFactorEnabled while the twoFactor plugin is on.
 func (h handlers) updateUser(c *fiber.Ctx, r *endpoint.Request, in *updateUserInput) error {
 	// better-auth refuses a truthy email first (core's check).
-	if h.TwoFactor && in.TwoFactorEnabled && !in.Email {
+	if h.TwoFactor != nil && in.TwoFactorEnabled && !in.Email {
 		return errTwoFactorField
 	}
 	user, err := h.Auth.UpdateUser(c.UserContext(), *r.View, core.UpdateUserInput{

@@ -15,9 +15,13 @@ type handlers struct {
 	svc *core2fa.Service
 }
 
-// Routes is the feature's route table, under the base path.
-func Routes(e *endpoint.Env, svc *core2fa.Service) []endpoint.Route {
-	h := handlers{e, svc}
+// Routes is the feature's route table: empty unless the twoFactor plugin is
+// on.
+func Routes(e *endpoint.Env) []endpoint.Route {
+	if e.TwoFactor == nil {
+		return nil
+	}
+	h := handlers{e, e.TwoFactor}
 	required := endpoint.Spec{Session: endpoint.SessionRequired}
 	optional := endpoint.Spec{Session: endpoint.SessionOptional}
 	return []endpoint.Route{

@@ -228,7 +228,7 @@ func startReference(t *testing.T, db bunpg.Config, mailDir string) *server {
 
 // startReferenceWith is startReference with authd settings (KEY=VALUE) that
 // reference-auth.mjs maps onto better-auth's options.
-func startReferenceWith(t *testing.T, db bunpg.Config, mailDir string, extra ...string) *server {
+func startReferenceWith(t testing.TB, db bunpg.Config, mailDir string, extra ...string) *server {
 	t.Helper()
 	installJS(t)
 	addr := authdtest.FreeAddr(t)

@@ -240,3 +240,36 @@ func checkClean(t *testing.T, v any, depth int) {
 		}
 	}
 }
+
+type listsInput struct {
+	_      Strict
+	Scopes []string          `json:"scopes"`
+	Params map[string]string `json:"params"`
+	Data   map[string]any    `json:"data"`
+}
+
+func TestArraysRecordsAndStrictObjects(t *testing.T) {
+	s := Compile[listsInput]()
+	err := s.Check(Body{Present: true, V: map[string]any{"scopes": []any{"a", json.Number("2")},
+		"params": map[string]any{"x": "1", "y": true}, "data": []any{}, "zz": "1", "aa": "2"}}, nil)
+	want := "[body.scopes.1] Invalid input: expected string, received number; [body.params.y] Invalid input: expected string, received boolean; " +
+		`[body.data] Invalid input: expected record, received array; [body] Unrecognized keys: "aa", "zz"`
+	if ae, ok := err.(*apierror.Error); !ok || ae.Message != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+	b := Body{Present: true, V: map[string]any{"scopes": []any{"a", "b"}, "params": map[string]any{"x": "1"},
+		"data": map[string]any{"k": json.Number("1")}}}
+	if err := s.Check(b, nil); err != nil {
+		t.Fatal(err)
+	}
+	var in listsInput
+	s.Bind(b, nil, &in)
+	if len(in.Scopes) != 2 || in.Scopes[1] != "b" || in.Params["x"] != "1" || in.Data["k"] != json.Number("1") {
+		t.Fatalf("bound %+v", in)
+	}
+	var empty listsInput
+	s.Bind(Body{Present: true, V: map[string]any{}}, nil, &empty)
+	if empty.Scopes != nil || empty.Params != nil || empty.Data != nil {
+		t.Fatalf("absent fields bound %+v", empty)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/authd/authd/adapters/httpfiber/internal/apierror"
@@ -26,8 +28,11 @@ import (
 //	              value bound as URLSearchParams#get, never refused)
 //
 // Field types: string (absent binds ""), *string (nil when absent), bool,
-// *bool (nil when absent), Nullable. A blank field of type AndRecord,
-// RecordOnly or OptionalBody tunes the body schema as documented on them.
+// *bool (nil when absent), Nullable, []string (z.array(z.string())),
+// map[string]string (z.record(z.string(), z.string())) and map[string]any
+// (z.record(z.string(), z.any())); the last three are nil when absent. A
+// blank field of type AndRecord, RecordOnly, OptionalBody or Strict tunes
+// the body schema as documented on them.
 
 // AndRecord mirrors sign-up's z.object(...).and(z.record(...)), which
 // reports a second issue when the body is not an object.
@@ -39,6 +44,10 @@ type RecordOnly struct{}
 
 // OptionalBody lets the body be absent (sign-out).
 type OptionalBody struct{}
+
+// Strict is z.strictObject: keys the struct does not declare are refused
+// (get-access-token, refresh-token).
+type Strict struct{}
 
 // Nullable is a field that may be absent, null or a string: Set reports
 // presence, and Value is nil for null.
@@ -57,6 +66,9 @@ const (
 	tStringOrNull
 	tTruthy // bound as Boolean(v), never checked
 	tFirst  // bound as URLSearchParams#get, never checked
+	tStrings
+	tStringRecord
+	tRecord
 )
 
 type field struct {
@@ -74,6 +86,7 @@ type part struct {
 	andRecord  bool
 	recordOnly bool
 	optional   bool
+	strict     bool
 }
 
 // Schema is an input struct's compiled schema.
@@ -86,6 +99,10 @@ var (
 	tAndRecord    = reflect.TypeFor[AndRecord]()
 	tRecordOnly   = reflect.TypeFor[RecordOnly]()
 	tOptionalBody = reflect.TypeFor[OptionalBody]()
+	tStrict       = reflect.TypeFor[Strict]()
+	tStringSlice  = reflect.TypeFor[[]string]()
+	tStringMap    = reflect.TypeFor[map[string]string]()
+	tAnyMap       = reflect.TypeFor[map[string]any]()
 	tNullable     = reflect.TypeFor[Nullable]()
 	tStringPtr    = reflect.TypeFor[*string]()
 	tBoolPtr      = reflect.TypeFor[*bool]()
@@ -117,6 +134,9 @@ func Compile[T any]() *Schema {
 		case tOptionalBody:
 			bodyPart().optional = true
 			continue
+		case tStrict:
+			bodyPart().strict = true
+			continue
 		}
 		var p *part
 		name, ok := sf.Tag.Lookup("json")
@@ -132,8 +152,15 @@ func Compile[T any]() *Schema {
 		}
 		f := field{name: name, index: i, kind: sf.Type.Kind()}
 		f.typ = tString
-		if sf.Type.Kind() == reflect.Bool || sf.Type == tBoolPtr {
+		switch {
+		case sf.Type.Kind() == reflect.Bool || sf.Type == tBoolPtr:
 			f.typ = tBool
+		case sf.Type == tStringSlice:
+			f.typ = tStrings
+		case sf.Type == tStringMap:
+			f.typ = tStringRecord
+		case sf.Type == tAnyMap:
+			f.typ = tRecord
 		}
 		for _, opt := range strings.Split(sf.Tag.Get("zod"), ",") {
 			switch opt {
@@ -173,6 +200,12 @@ func (f field) fits(t reflect.Type) bool {
 		return t.Kind() == reflect.Bool && !f.required
 	case tFirst:
 		return t.Kind() == reflect.String && !f.required
+	case tStrings:
+		return t == tStringSlice
+	case tStringRecord:
+		return t == tStringMap
+	case tRecord:
+		return t == tAnyMap
 	default:
 		return t.Kind() == reflect.String || (t == tStringPtr && !f.required)
 	}
@@ -230,8 +263,13 @@ func (p *part) check(present bool, v any) error {
 		return validationError(issues)
 	}
 	for _, f := range p.fields {
-		if msg := f.check(m); msg != "" {
-			issues = append(issues, "["+p.loc+"."+f.name+"] "+msg)
+		if path, msg := f.check(m); msg != "" {
+			issues = append(issues, "["+p.loc+"."+f.name+path+"] "+msg)
+		}
+	}
+	if p.strict {
+		if msg := p.unrecognized(m); msg != "" {
+			issues = append(issues, "["+p.loc+"] "+msg)
 		}
 	}
 	if len(issues) == 0 {
@@ -240,47 +278,110 @@ func (p *part) check(present bool, v any) error {
 	return validationError(issues)
 }
 
-func (f field) check(m map[string]any) string {
+// unrecognized is zod's strict-object issue for the keys not declared;
+// the decoded body keeps no key order, so they are listed sorted.
+func (p *part) unrecognized(m map[string]any) string {
+	var extra []string
+	for k := range m {
+		known := false
+		for _, f := range p.fields {
+			known = known || f.name == k
+		}
+		if !known {
+			extra = append(extra, strconv.Quote(k))
+		}
+	}
+	slices.Sort(extra)
+	switch len(extra) {
+	case 0:
+		return ""
+	case 1:
+		return "Unrecognized key: " + extra[0]
+	}
+	return "Unrecognized keys: " + strings.Join(extra, ", ")
+}
+
+// check returns the issue of f in m, if any, and the path below f it is
+// at (".0" for an array element, ".key" for a record value).
+func (f field) check(m map[string]any) (string, string) {
 	v, ok := m[f.name]
 	if !ok {
 		if f.required {
-			return "Invalid input: expected " + f.expected() + ", received undefined"
+			return "", "Invalid input: expected " + f.expected() + ", received undefined"
 		}
-		return ""
+		return "", ""
 	}
 	switch f.typ {
 	case tTruthy, tFirst:
-		return ""
+		return "", ""
 	case tBool:
 		if _, ok := v.(bool); !ok {
-			return "Invalid input: expected boolean, received " + JSType(v)
+			return "", "Invalid input: expected boolean, received " + JSType(v)
 		}
-		return ""
+		return "", ""
 	case tStringOrNull:
 		if v == nil {
-			return ""
+			return "", ""
 		}
+	case tStrings:
+		list, ok := v.([]any)
+		if !ok {
+			return "", "Invalid input: expected array, received " + JSType(v)
+		}
+		for i, x := range list {
+			if _, ok := x.(string); !ok {
+				return "." + strconv.Itoa(i), "Invalid input: expected string, received " + JSType(x)
+			}
+		}
+		return "", ""
+	case tStringRecord, tRecord:
+		rec, ok := v.(map[string]any)
+		if !ok {
+			return "", "Invalid input: expected record, received " + JSType(v)
+		}
+		if f.typ == tStringRecord {
+			for _, k := range sortedKeys(rec) {
+				if _, ok := rec[k].(string); !ok {
+					return "." + k, "Invalid input: expected string, received " + JSType(rec[k])
+				}
+			}
+		}
+		return "", ""
 	}
 	s, ok := v.(string)
 	if !ok {
-		return "Invalid input: expected string, received " + JSType(v)
+		return "", "Invalid input: expected string, received " + JSType(v)
 	}
 	switch f.typ {
 	case tNonEmptyString:
 		if s == "" {
-			return "Too small: expected string to have >=1 characters"
+			return "", "Too small: expected string to have >=1 characters"
 		}
 	case tEmail:
 		if _, err := core.NormalizeEmail(s); err != nil {
-			return "Invalid email address"
+			return "", "Invalid email address"
 		}
 	}
-	return ""
+	return "", ""
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func (f field) expected() string {
-	if f.typ == tBool {
+	switch f.typ {
+	case tBool:
 		return "boolean"
+	case tStrings:
+		return "array"
+	case tStringRecord, tRecord:
+		return "record"
 	}
 	return "string"
 }
@@ -294,6 +395,26 @@ func (p *part) bind(m map[string]any, dst reflect.Value) {
 			out.SetBool(Truthy(v))
 		case tFirst:
 			out.SetString(first(v))
+		case tStrings:
+			if list, ok := v.([]any); ok {
+				out := make([]string, len(list))
+				for i, x := range list {
+					out[i], _ = x.(string)
+				}
+				dst.Field(f.index).Set(reflect.ValueOf(out))
+			}
+		case tStringRecord:
+			if rec, ok := v.(map[string]any); ok {
+				out := make(map[string]string, len(rec))
+				for k, x := range rec {
+					out[k], _ = x.(string)
+				}
+				dst.Field(f.index).Set(reflect.ValueOf(out))
+			}
+		case tRecord:
+			if rec, ok := v.(map[string]any); ok {
+				out.Set(reflect.ValueOf(rec))
+			}
 		case tStringOrNull:
 			n := Nullable{Set: present}
 			if s, ok := v.(string); ok {

@@ -18,6 +18,7 @@ import (
 	"github.com/authd/authd/adapters/httpfiber/internal/origin"
 	"github.com/authd/authd/core"
 	"github.com/authd/authd/core/tokens"
+	"github.com/authd/authd/core/twofactor"
 )
 
 // Env is what handlers share; the root package builds one per App.
@@ -51,15 +52,16 @@ type Env struct {
 	// AfterGetSession runs when get-session answers with a session, to add
 	// headers (the jwt plugin's set-auth-jwt); nil for none.
 	AfterGetSession func(c *fiber.Ctx, v core.SessionView) error
-	// TwoFactor is on with better-auth's twoFactor plugin: user objects
-	// carry twoFactorEnabled, and password sign-in may answer a challenge.
-	TwoFactor bool
+	// TwoFactor is better-auth's twoFactor plugin (its routes; user objects
+	// carry twoFactorEnabled; password sign-in may answer a challenge); nil
+	// when it is off.
+	TwoFactor *twofactor.Service
 }
 
 // JSON returns a writer for a response body whose users have the fields
 // the enabled plugins add.
 func (e *Env) JSON(size int) *jsonw.W {
 	w := jsonw.New(size)
-	w.TwoFactor = e.TwoFactor
+	w.TwoFactor = e.TwoFactor != nil
 	return w
 }

@@ -1,7 +1,7 @@
 // The real better-auth (the pinned 1.7.x; the wire spec describes 1.7.25), configured the way authd behaves by default and
 // mapped onto authd's Postgres schema (snake_case columns, singular tables).
 import { betterAuth } from "better-auth";
-import { bearer, jwt, twoFactor } from "better-auth/plugins";
+import { bearer, genericOAuth, jwt, twoFactor } from "better-auth/plugins";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { redisStorage } from "@better-auth/redis-storage";
@@ -19,6 +19,44 @@ export function assertUTC() {
 /** A pool from the libpq-style PG* environment variables the Go harness sets. */
 export function poolFromEnv() {
 	return new pg.Pool({ max: 5 });
+}
+
+// Social sign-in from authd's variables (AUTH_OAUTH_*, AUTH_ACCOUNT_LINKING_*,
+// AUTH_ENCRYPT_OAUTH_TOKENS), mapped onto genericOAuth and account options.
+const envList = (v) => (v ?? "").split(/[\s,]+/).filter(Boolean);
+const envBool = (v, dflt) => (v === undefined || v === "" ? dflt : v === "true" || v === "1");
+
+export function socialFromEnv(env = process.env) {
+	const config = envList(env.AUTH_OAUTH_PROVIDERS).map((providerId) => {
+		const p = `AUTH_OAUTH_${providerId.toUpperCase().replaceAll("-", "_")}_`;
+		const c = {
+			providerId,
+			clientId: env[`${p}CLIENT_ID`],
+			clientSecret: env[`${p}CLIENT_SECRET`],
+			pkce: envBool(env[`${p}PKCE`], true),
+			disableSignUp: envBool(env[`${p}DISABLE_SIGN_UP`], false),
+			disableImplicitSignUp: envBool(env[`${p}DISABLE_IMPLICIT_SIGN_UP`], false),
+		};
+		if (env[`${p}DISCOVERY_URL`]) c.discoveryUrl = env[`${p}DISCOVERY_URL`];
+		if (env[`${p}AUTHORIZATION_URL`]) c.authorizationUrl = env[`${p}AUTHORIZATION_URL`];
+		if (env[`${p}TOKEN_URL`]) c.tokenUrl = env[`${p}TOKEN_URL`];
+		if (env[`${p}USER_INFO_URL`]) c.userInfoUrl = env[`${p}USER_INFO_URL`];
+		if (env[`${p}SCOPES`]) c.scopes = envList(env[`${p}SCOPES`]);
+		return c;
+	});
+	return {
+		plugins: config.length ? [genericOAuth({ config })] : [],
+		account: {
+			encryptOAuthTokens: envBool(env.AUTH_ENCRYPT_OAUTH_TOKENS, false),
+			accountLinking: {
+				enabled: envBool(env.AUTH_ACCOUNT_LINKING_ENABLED, true),
+				trustedProviders: envList(env.AUTH_ACCOUNT_LINKING_TRUSTED_PROVIDERS),
+				allowDifferentEmails: envBool(env.AUTH_ACCOUNT_LINKING_ALLOW_DIFFERENT_EMAILS, false),
+				allowUnlinkingAll: envBool(env.AUTH_ACCOUNT_LINKING_ALLOW_UNLINKING_ALL, false),
+				updateUserInfoOnLink: envBool(env.AUTH_ACCOUNT_LINKING_UPDATE_USER_INFO_ON_LINK, false),
+			},
+		},
+	};
 }
 
 const link = (title, url) => `${title}\n\n${url}\n`;
@@ -108,6 +146,7 @@ export function redisFromEnv() {
 export function createReferenceAuth({ baseURL, mailDir, pool, secret, redis = null }) {
 	assertUTC();
 	const send = (to, subject, text) => writeMail(mailDir, { to, subject, text });
+	const social = socialFromEnv();
 	return betterAuth({
 		baseURL,
 		secret,
@@ -119,7 +158,7 @@ export function createReferenceAuth({ baseURL, mailDir, pool, secret, redis = nu
 		// with secondaryStorage better-auth counts there.
 		rateLimit: { enabled: process.env.AUTH_RATE_LIMIT_ENABLED === "true" },
 		telemetry: { enabled: false },
-		plugins: [...twoFactorPlugins(send), ...pluginsFromEnv()],
+		plugins: [...twoFactorPlugins(send), ...pluginsFromEnv(), ...social.plugins],
 		emailAndPassword: {
 			enabled: true,
 			revokeSessionsOnPasswordReset: true,
@@ -166,6 +205,7 @@ export function createReferenceAuth({ baseURL, mailDir, pool, secret, redis = nu
 			},
 		},
 		account: {
+			...social.account,
 			modelName: "account",
 			fields: {
 				accountId: "account_id",

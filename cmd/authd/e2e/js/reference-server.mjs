@@ -13,7 +13,8 @@ const pool = poolFromEnv();
 const redis = redisFromEnv();
 const auth = createReferenceAuth({
 	redis,
-	baseURL: `http://${addr}`,
+	// PUBLIC_URL: the origin browsers use when a proxy fronts the server.
+	baseURL: process.env.PUBLIC_URL ?? `http://${addr}`,
 	mailDir: process.env.MAIL_DIR,
 	pool,
 	secret: process.env.APP_SECRET,
