@@ -667,3 +667,41 @@ func TestRedisMovesRateLimits(t *testing.T) {
 		t.Errorf("without redis: storage %q, %v; want memory", c.Auth.RateLimitStorage, err)
 	}
 }
+
+// A migration job in production needs the database settings only: no
+// secret, base URL or mail server. The database rules still hold.
+func TestValidateDatabase(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  []string
+		want []string
+	}{
+		{"production, database only", []string{"APP_ENV=production", "DB_HOST=127.0.0.1"}, nil},
+		{"production db in clear", []string{"APP_ENV=production", "DB_HOST=db.example.com"}, []string{"DB_SSLMODE must not be disable towards db.example.com"}},
+		{"production db verified", []string{"APP_ENV=production", "DB_HOST=db.example.com", "DB_SSLMODE=verify-full"}, nil},
+		{"bad port", []string{"APP_ENV=production", "DB_PORT=0"}, []string{"DB_PORT"}},
+		{"bad env", []string{"APP_ENV=staging"}, []string{"APP_ENV must be one of"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := load(t, tc.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.ValidateDatabase()
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("ValidateDatabase = %v, want nil", err)
+				}
+				if c.Validate() == nil {
+					t.Fatal("Validate passed too: the case does not show what migrate is spared")
+				}
+				return
+			}
+			for _, w := range tc.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Fatalf("ValidateDatabase = %v, want %q", err, w)
+				}
+			}
+		})
+	}
+}

@@ -30,9 +30,7 @@ func (c Config) Validate() error {
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	prod := c.App.Env == "production"
 
-	if !slices.Contains([]string{"development", "production", "test"}, c.App.Env) {
-		add("APP_ENV must be one of development, production, test (got %q)", c.App.Env)
-	}
+	errs = append(errs, c.databaseProblems()...)
 	switch secret := c.App.Secret.Reveal(); {
 	case secret == "":
 		add("APP_SECRET is required")
@@ -136,31 +134,6 @@ func (c Config) Validate() error {
 	positive(add, "HTTP_IDLE_TIMEOUT", c.HTTP.IdleTimeout)
 	positive(add, "HTTP_SHUTDOWN_TIMEOUT", c.HTTP.ShutdownTimeout)
 
-	if c.DB.Host == "" {
-		add("DB_HOST is required")
-	}
-	port(add, "DB_PORT", c.DB.Port)
-	if c.DB.Name == "" {
-		add("DB_NAME is required")
-	}
-	if c.DB.User == "" {
-		add("DB_USER is required")
-	}
-	if !slices.Contains([]string{"disable", "require", "verify-full"}, c.DB.SSLMode) {
-		add("DB_SSLMODE must be disable, require or verify-full (got %q)", c.DB.SSLMode)
-	}
-	if prod && c.DB.SSLMode == "disable" && !isLoopback(c.DB.Host) && !strings.HasPrefix(c.DB.Host, "/") {
-		add("DB_SSLMODE must not be disable towards %s when APP_ENV is production: use verify-full", c.DB.Host)
-	}
-	if c.DB.MaxOpenConns <= 0 {
-		add("DB_MAX_OPEN_CONNS must be positive")
-	}
-	if c.DB.SessionLookups < 0 || c.DB.SessionLookups > c.DB.MaxOpenConns {
-		add("DB_SESSION_LOOKUPS must be 0 (auto) or between 1 and DB_MAX_OPEN_CONNS (got %d)", c.DB.SessionLookups)
-	}
-	positive(add, "DB_QUERY_TIMEOUT", c.DB.QueryTimeout)
-	positive(add, "DB_DIAL_TIMEOUT", c.DB.DialTimeout)
-
 	if c.SMTP.Port != 0 {
 		port(add, "SMTP_PORT", c.SMTP.Port)
 	}
@@ -188,6 +161,48 @@ func (c Config) Validate() error {
 	}
 
 	return errors.Join(errs...)
+}
+
+// ValidateDatabase reports the problems of what `authd migrate` uses:
+// APP_ENV and the DB_* settings. A migration job needs no secret, base URL
+// or mail server, so it is not refused for lacking them.
+func (c Config) ValidateDatabase() error { return errors.Join(c.databaseProblems()...) }
+
+// databaseProblems are APP_ENV's and the DB_* settings' problems, each
+// naming its variable.
+func (c Config) databaseProblems() []error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	prod := c.App.Env == "production"
+	if !slices.Contains([]string{"development", "production", "test"}, c.App.Env) {
+		add("APP_ENV must be one of development, production, test (got %q)", c.App.Env)
+	}
+
+	if c.DB.Host == "" {
+		add("DB_HOST is required")
+	}
+	port(add, "DB_PORT", c.DB.Port)
+	if c.DB.Name == "" {
+		add("DB_NAME is required")
+	}
+	if c.DB.User == "" {
+		add("DB_USER is required")
+	}
+	if !slices.Contains([]string{"disable", "require", "verify-full"}, c.DB.SSLMode) {
+		add("DB_SSLMODE must be disable, require or verify-full (got %q)", c.DB.SSLMode)
+	}
+	if prod && c.DB.SSLMode == "disable" && !isLoopback(c.DB.Host) && !strings.HasPrefix(c.DB.Host, "/") {
+		add("DB_SSLMODE must not be disable towards %s when APP_ENV is production: use verify-full", c.DB.Host)
+	}
+	if c.DB.MaxOpenConns <= 0 {
+		add("DB_MAX_OPEN_CONNS must be positive")
+	}
+	if c.DB.SessionLookups < 0 || c.DB.SessionLookups > c.DB.MaxOpenConns {
+		add("DB_SESSION_LOOKUPS must be 0 (auto) or between 1 and DB_MAX_OPEN_CONNS (got %d)", c.DB.SessionLookups)
+	}
+	positive(add, "DB_QUERY_TIMEOUT", c.DB.QueryTimeout)
+	positive(add, "DB_DIAL_TIMEOUT", c.DB.DialTimeout)
+	return errs
 }
 
 // Warnings lists settings that are allowed but weaker than they look, for

@@ -29,17 +29,17 @@ func main() {
 func run(args []string) int {
 	log, flushLog := newBufferedLogger(os.Stderr, slog.LevelInfo)
 	defer flushLog()
-	cfg, err := loadConfig()
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	cfg, err := loadConfig(cmd)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "authd: invalid configuration:\n%v\n", err)
 		return 2
 	}
 	for _, w := range cfg.Warnings() {
 		log.Warn("configuration", "warning", w)
-	}
-	cmd := "serve"
-	if len(args) > 0 {
-		cmd = args[0]
 	}
 	switch cmd {
 	case "serve":
@@ -65,10 +65,15 @@ func run(args []string) int {
 	}
 }
 
-func loadConfig() (config.Config, error) {
+// loadConfig loads the configuration and checks what cmd uses: migrate
+// only the database settings, anything else all of them.
+func loadConfig(cmd string) (config.Config, error) {
 	cfg, err := config.Load()
 	if err != nil {
 		return cfg, err
+	}
+	if cmd == "migrate" {
+		return cfg, cfg.ValidateDatabase()
 	}
 	return cfg, cfg.Validate()
 }
