@@ -53,6 +53,6 @@ func (b *CacheBacklog) Done(ctx context.Context, ids []int64) error {
 	}
 	ctx, db, cancel := b.call(ctx)
 	defer cancel()
-	_, err := db.NewDelete().Model((*cacheBacklogRow)(nil)).Where("id IN (?)", bun.In(ids)).Exec(ctx)
+	_, err := db.NewDelete().Model((*cacheBacklogRow)(nil)).Where("id IN (?)", bun.List(ids)).Exec(ctx)
 	return mapErr(err, core.ErrUnavailable)
 }

@@ -110,8 +110,8 @@ func (r *RateLimiter) ResetPrefix(ctx context.Context, prefix string) error {
 	pattern := Prefix + globEscaper.Replace(prefix) + "*"
 	scan := func(ctx context.Context, c redis.Cmdable) error {
 		it := c.Scan(ctx, 0, pattern, 100).Iterator()
-		for it.Next(ctx) {
-			if err := c.Del(ctx, it.Val()).Err(); err != nil {
+		for key := range it.Vals(ctx) {
+			if err := c.Del(ctx, key).Err(); err != nil {
 				return err
 			}
 		}

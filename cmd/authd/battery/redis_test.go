@@ -219,7 +219,7 @@ func TestRedisInstancesAndOutage(t *testing.T) {
 	_ = redis.cmd.Process.Kill()
 	_ = redis.cmd.Wait()
 	want("Redis killed", live, email)
-	redis = startRedis(t, port)
+	startRedis(t, port)
 	fresh := signIn(inst[2])
 	want("signed in after Redis restarted", fresh, email)
 
