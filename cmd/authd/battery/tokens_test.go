@@ -1,10 +1,8 @@
 package battery
 
 import (
-	"bufio"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -31,28 +29,6 @@ func authz(t *testing.T, a *authd, method, path, header string) *reply {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return &reply{Status: res.StatusCode, Header: res.Header, Body: b}
-}
-
-// oversizedRequest writes req on its own connection while reading the
-// answer. The server answers a request it refuses before reading all of it
-// and closes; the unread rest makes that close a reset, which fails a
-// client that only reads after writing (Go's http.Client then reports the
-// broken write, not the answer that already arrived).
-func oversizedRequest(t *testing.T, a *authd, req string) int {
-	t.Helper()
-	conn, err := net.Dial("tcp", a.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	go func() { _, _ = conn.Write([]byte(req)) }()
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("reading the answer to an oversized request: %v", err)
-	}
-	res.Body.Close()
-	return res.StatusCode
 }
 
 func tokensEnv(pg *pgCluster, name, addr string) env {
