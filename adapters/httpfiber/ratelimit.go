@@ -71,7 +71,7 @@ type rateRule struct {
 }
 
 var (
-	ruleDefault   = rateRule{60 * time.Second, 100}
+	ruleDefault   = rateRule{10 * time.Second, 100}
 	ruleSensitive = rateRule{10 * time.Second, 3}
 	ruleMail      = rateRule{60 * time.Second, 3}
 )

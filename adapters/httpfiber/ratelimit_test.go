@@ -44,7 +44,7 @@ func TestRateLimitPath(t *testing.T) {
 			t.Errorf("ruleFor(%q) = %v, want %v", path, got, want)
 		}
 	}
-	if ruleDefault != (rateRule{60 * time.Second, 100}) || ruleSensitive != (rateRule{10 * time.Second, 3}) || ruleMail != (rateRule{60 * time.Second, 3}) {
+	if ruleDefault != (rateRule{10 * time.Second, 100}) || ruleSensitive != (rateRule{10 * time.Second, 3}) || ruleMail != (rateRule{60 * time.Second, 3}) {
 		t.Fatal("rule figures changed")
 	}
 }
@@ -212,7 +212,7 @@ func TestRateLimit(t *testing.T) {
 			t.Fatalf("X-Retry-After %q", r.header.Get("X-Retry-After"))
 		}
 	})
-	t.Run("default: 100 per minute", func(t *testing.T) {
+	t.Run("default: 100 per 10 s", func(t *testing.T) {
 		for i := 0; i < 100; i++ {
 			wantStatus(t, h.get("/error"), 200)
 		}
