@@ -188,32 +188,54 @@ func (s *Service) fail(ctx context.Context, ch *challengeState, spent int, rec *
 	return nil
 }
 
+// proof is a TOTP or backup-code check about to be made: whose it is, their
+// two_factor row and, with a challenge, the attempts spent before this one.
+type proof struct {
+	user  core.User
+	ch    *challengeState
+	rec   Record
+	spent int
+}
+
+// begin resolves the caller and their two_factor row (notEnabled when there
+// is none or, if confirmed is set, when a challenge finds an enrolment not
+// yet confirmed) and, with a challenge, refuses a locked account and spends
+// one attempt. The Result carries a cookie effect of a failed attempt.
+func (s *Service) begin(ctx context.Context, c Caller, notEnabled error, confirmed bool) (proof, Result, error) {
+	user, ch, err := s.resolve(ctx, c)
+	if err != nil {
+		return proof{}, Result{}, err
+	}
+	rec, err := s.d.Repo.ByUser(ctx, user.ID())
+	if errors.Is(err, ErrNotFound) || (err == nil && confirmed && ch != nil && !rec.Verified) {
+		return proof{}, Result{}, notEnabled
+	}
+	if err != nil {
+		return proof{}, Result{}, err
+	}
+	p := proof{user: user, ch: ch, rec: rec}
+	if ch != nil {
+		if err := s.checkLock(ctx, rec); err != nil {
+			return proof{}, Result{}, err
+		}
+		var out Result
+		if p.spent, out, err = s.attempt(ctx, ch); err != nil {
+			return proof{}, out, err
+		}
+	}
+	return p, Result{}, nil
+}
+
 // VerifyTOTP checks an authenticator code: in session mode it confirms
 // enrolment (the first right code turns two-factor on and rotates the
 // session); with a challenge it completes the sign-in. A code is accepted
 // once: its time step, and every earlier one, is refused afterwards.
 func (s *Service) VerifyTOTP(ctx context.Context, c Caller, in VerifyInput) (Result, error) {
-	user, ch, err := s.resolve(ctx, c)
+	p, out, err := s.begin(ctx, c, ErrTOTPNotEnabled, true)
 	if err != nil {
-		return Result{}, err
+		return out, err
 	}
-	rec, err := s.d.Repo.ByUser(ctx, user.ID())
-	if errors.Is(err, ErrNotFound) || (err == nil && ch != nil && !rec.Verified) {
-		return Result{}, ErrTOTPNotEnabled
-	}
-	if err != nil {
-		return Result{}, err
-	}
-	spent := 0
-	if ch != nil {
-		if err := s.checkLock(ctx, rec); err != nil {
-			return Result{}, err
-		}
-		var out Result
-		if spent, out, err = s.attempt(ctx, ch); err != nil {
-			return out, err
-		}
-	}
+	user, ch, rec, spent := p.user, p.ch, p.rec, p.spent
 	key, err := s.totpKey(rec)
 	if err != nil {
 		if ch != nil {
@@ -296,27 +318,11 @@ func (s *Service) confirmEnrolment(ctx context.Context, v core.SessionView, rec 
 // VerifyBackupCode spends one backup code. A code works once: the list is
 // rewritten only while it is still the one the code was found in.
 func (s *Service) VerifyBackupCode(ctx context.Context, c Caller, in VerifyInput) (Result, error) {
-	user, ch, err := s.resolve(ctx, c)
+	p, out, err := s.begin(ctx, c, ErrBackupCodesNotEnabled, false)
 	if err != nil {
-		return Result{}, err
+		return out, err
 	}
-	rec, err := s.d.Repo.ByUser(ctx, user.ID())
-	if errors.Is(err, ErrNotFound) {
-		return Result{}, ErrBackupCodesNotEnabled
-	}
-	if err != nil {
-		return Result{}, err
-	}
-	spent := 0
-	if ch != nil {
-		if err := s.checkLock(ctx, rec); err != nil {
-			return Result{}, err
-		}
-		var out Result
-		if spent, out, err = s.attempt(ctx, ch); err != nil {
-			return out, err
-		}
-	}
+	user, ch, rec, spent := p.user, p.ch, p.rec, p.spent
 	codes := s.openCodes(rec.BackupCodes)
 	i := slices.IndexFunc(codes, func(code string) bool {
 		return subtle.ConstantTimeCompare([]byte(code), []byte(in.Code)) == 1
@@ -350,7 +356,7 @@ func (s *Service) VerifyBackupCode(ctx context.Context, c Caller, in VerifyInput
 	if err := s.d.Tx.WithinTx(ctx, spend); err != nil {
 		return Result{}, err
 	}
-	out := Result{User: user}
+	out = Result{User: user}
 	if c.Session != nil {
 		out.Token = c.Session.Session.Token()
 	}
