@@ -106,9 +106,13 @@ var wantConstraints = []string{
 var wantIndexes = []string{
 	"account_provider_account_idx ON account (provider_id, account_id)",
 	"account_user_id_idx ON account (user_id)",
+	"rate_limit_key_prefix_idx ON rate_limit (key text_pattern_ops)",
+	"rate_limit_last_request_idx ON rate_limit (last_request)",
+	"session_expires_at_idx ON session (expires_at)",
 	"session_user_id_idx ON session (user_id)",
 	"two_factor_secret_idx ON two_factor (secret)",
 	"two_factor_user_id_idx ON two_factor (user_id)",
+	"verification_expires_at_idx ON verification (expires_at)",
 	"verification_identifier_idx ON verification (identifier)",
 }
 
@@ -225,7 +229,7 @@ func tables(t *testing.T, db *bun.DB) []string {
 	return names
 }
 
-var allMigrations = []string{"20260101000001", "20260101000002", "20261207000011", "20261207000012", "20261207000013", "20261207000014"}
+var allMigrations = []string{"20260101000001", "20260101000002", "20261207000011", "20261207000012", "20261207000013", "20261207000014", "20261207000015"}
 
 func TestMigrateCreatesSchema(t *testing.T) {
 	t.Parallel()

@@ -100,9 +100,9 @@ func (l *RateLimiter) Reset(ctx context.Context, key string) error {
 }
 
 // ResetPrefix deletes the rows of every key that starts with prefix; inside
-// WithinTx the deletion commits with the transaction. starts_with cannot use
-// the key's index under a non-C collation; the scan is fine for its one
-// caller, a completed password reset.
+// WithinTx the deletion commits with the transaction. Under a non-C
+// collation only rate_limit_key_prefix_idx (text_pattern_ops) serves
+// starts_with; the primary key's index cannot.
 func (l *RateLimiter) ResetPrefix(ctx context.Context, prefix string) error {
 	ctx, db, cancel := l.call(ctx)
 	defer cancel()

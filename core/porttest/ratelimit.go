@@ -251,6 +251,17 @@ func rateResetPrefix(t *testing.T, a Adapters) {
 		wantPeekDenied(t, a, k, t0, rateWindow, "key outside the prefix after ResetPrefix")
 	}
 	noErr(t, "ResetPrefix matching nothing", a.RateLimiter.ResetPrefix(t.Context(), "signin-failed-net:"+randID()+":"))
+
+	// A prefix is plain text: SQL LIKE's wildcards and escape match only themselves.
+	id = randID()
+	wild, lookalike := `n_%\:`+id+":", "nab:"+id+":a"
+	for range rateMax {
+		wantAllowed(t, a, wild+"a", t0, "filling the window")
+		wantAllowed(t, a, lookalike, t0, "filling the window")
+	}
+	noErr(t, "ResetPrefix", a.RateLimiter.ResetPrefix(t.Context(), wild))
+	wantPeekAllowed(t, a, wild+"a", t0, "key under a prefix with LIKE wildcards after ResetPrefix")
+	wantPeekDenied(t, a, lookalike, t0, rateWindow, "key the prefix matches only as a LIKE pattern")
 }
 
 // A ResetPrefix made inside a transaction holds once it commits.
