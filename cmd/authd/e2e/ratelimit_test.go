@@ -68,19 +68,28 @@ func untilLimited(t *testing.T, origin, method, path, body string, calls int) li
 	t.Helper()
 	ip := fmt.Sprintf("203.0.%d.%d", mathrand.IntN(250)+1, mathrand.IntN(250)+1)
 	for i := range calls {
-		req, _ := http.NewRequest(method, origin+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Origin", origin)
-		req.Header.Set("X-Forwarded-For", ip)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode == http.StatusTooManyRequests {
-			return limitRun{Passed: i, RetryAfter: res.Header.Get("X-Retry-After"), Body: string(b)}
+		status, header, b := callFrom(t, ip, method, origin, path, body)
+		if status == http.StatusTooManyRequests {
+			return limitRun{Passed: i, RetryAfter: header.Get("X-Retry-After"), Body: b}
 		}
 	}
 	return limitRun{Passed: calls}
+}
+
+// callFrom sends one JSON request as the client at ip (X-Forwarded-For,
+// which better-auth believes by default and authd from
+// AUTH_TRUSTED_PROXIES) from a page of origin.
+func callFrom(t *testing.T, ip, method, origin, path, body string) (int, http.Header, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, origin+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", origin)
+	req.Header.Set("X-Forwarded-For", ip)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, res.Header, string(b)
 }

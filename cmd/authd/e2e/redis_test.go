@@ -217,16 +217,8 @@ func TestRedisSharedRateLimits(t *testing.T) {
 	ref := startReferenceWith(t, db, mailDir, env...)
 	ip := fmt.Sprintf("198.51.%d.%d", mathrand.IntN(250)+1, mathrand.IntN(250)+1)
 	post := func(origin string) int {
-		req, _ := http.NewRequest(http.MethodPost, origin+"/api/auth/sign-in/email", strings.NewReader("{}"))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Origin", origin)
-		req.Header.Set("X-Forwarded-For", ip)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		return res.StatusCode
+		status, _, _ := callFrom(t, ip, http.MethodPost, origin, "/api/auth/sign-in/email", "{}")
+		return status
 	}
 	var got []int
 	for _, origin := range []string{authd.Origin, ref.Origin, authd.Origin, ref.Origin, authd.Origin} {
