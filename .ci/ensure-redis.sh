@@ -9,6 +9,12 @@ set -euo pipefail
 
 host=${REDIS_HOST:-127.0.0.1}
 port=${REDIS_PORT:-6379}
+# A machine without Redis gets Debian's package when this runs as root.
+if ! command -v redis-cli >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "ensure-redis: installing Debian's redis-server" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; } >&2
+  # The package starts a service on 6379 where it can; this script starts its own otherwise.
+fi
 command -v redis-cli >/dev/null || { echo "ensure-redis: redis-cli not found (Debian package redis-server)" >&2; exit 1; }
 answers() { [ "$(timeout 3 redis-cli -h "$1" -p "$2" ping 2>/dev/null)" = PONG ]; }
 
