@@ -15,7 +15,8 @@ type signInInput struct {
 }
 
 // POST /sign-in/email (wire spec §4.2). With a callbackURL the answer stays
-// 200 but carries a Location header and redirect:true.
+// 200 but carries a Location header and redirect:true (a challenge: the
+// Location alone).
 func (h handlers) signIn(c *fiber.Ctx, r *endpoint.Request, in *signInInput) error {
 	rememberMe := in.RememberMe == nil || *in.RememberMe
 	callbackURL := ""
@@ -33,6 +34,11 @@ func (h handlers) signIn(c *fiber.Ctx, r *endpoint.Request, in *signInInput) err
 	if err != nil {
 		return err
 	}
+	// better-auth sets Location before its twoFactor hook swaps the body
+	// for a challenge, so a challenged answer carries it too.
+	if callbackURL != "" {
+		c.Set(fiber.HeaderLocation, callbackURL)
+	}
 	// The password was right: the browser is the account's known device,
 	// whether or not a second factor is still to come.
 	if answered, err := h.SignInGate(c, r, res.Gate, !rememberMe); answered || err != nil {
@@ -44,9 +50,6 @@ func (h handlers) signIn(c *fiber.Ctx, r *endpoint.Request, in *signInInput) err
 	}
 	h.SetSessionCookie(c, core.SessionView{Session: *res.Session, User: res.User}, !rememberMe, r.Cookie.DontRemember)
 	h.SetKnownDevice(c, res.User.ID())
-	if callbackURL != "" {
-		c.Set(fiber.HeaderLocation, callbackURL)
-	}
 	w := h.JSON(512)
 	w.Raw(`{"redirect":`).Bool(callbackURL != "").
 		Raw(`,"token":`).Str(res.Session.Token())

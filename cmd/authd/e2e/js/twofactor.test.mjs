@@ -145,6 +145,23 @@ describe("the sign-in challenge", () => {
 		assert.equal(replay.body.code, "INVALID_TWO_FACTOR_COOKIE");
 	});
 
+	test("a challenged sign-in with a callbackURL answers the challenge and the Location", async () => {
+		const { email } = await enrolled(ORIGIN, "ChallengeCallback");
+		const browser = new TwoFactorBrowser(ORIGIN);
+		const res = await browser.fetch(`${BASE}/sign-in/email`, {
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify({ email, password: PASSWORD, callbackURL: "/dashboard" }),
+		});
+		// As for any sign-in with a callbackURL: a 200 with a Location
+		// header, which fetch does not follow.
+		assert.equal(res.status, 200);
+		assert.equal(res.headers.get("location"), "/dashboard");
+		assert.deepEqual(await res.json(), { twoFactorRedirect: true, twoFactorMethods: ["totp", "otp"] });
+		assert.equal(browser.cookie("session_token"), undefined, "no session cookie");
+		assert.ok(browser.cookie("two_factor"), "the challenge cookie is set");
+	});
+
 	test("a forged challenge cookie is no challenge", async () => {
 		const { email } = await enrolled(ORIGIN, "Forged");
 		const { browser } = await challenged(ORIGIN, email);
