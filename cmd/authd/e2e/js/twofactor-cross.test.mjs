@@ -4,7 +4,7 @@
 // Env: A_URL, B_URL, APP_SECRET, MAIL_DIR, PG*.
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { PASSWORD, TwoFactorBrowser, challenged, closeDB, enrolled, failed, mailedCode, ok, totp, twoFactorRow } from "./twofactor.mjs";
+import { PASSWORD, TwoFactorBrowser, challenged, closeDB, enrolled, failed, mailedCode, newEmail, ok, totp, twoFactorRow } from "./twofactor.mjs";
 
 const A = new URL(process.env.A_URL ?? assert.fail("A_URL is not set")).origin;
 const B = new URL(process.env.B_URL ?? assert.fail("B_URL is not set")).origin;
@@ -32,6 +32,19 @@ test("a challenge started on A is finished on B: OTP sent by B, backup codes fro
 	assert.equal(ok(await second.browser.on(A).client.getSession(), "get-session on A").session.token, done.token);
 	const third = await challenged(B, email);
 	failed(await third.browser.on(A).client.twoFactor.verifyBackupCode({ code: backupCodes[0] }), 401, "INVALID_BACKUP_CODE");
+});
+
+test("session mode: a code sent on A is checked on B, which turns two-factor on", async () => {
+	const browser = new TwoFactorBrowser(A);
+	const email = newEmail("CrossOtpSession");
+	ok(await browser.client.signUp.email({ name: "S", email, password: PASSWORD }), "sign-up on A");
+	const code = await mailedCode(email, async () => ok(await browser.client.twoFactor.sendOtp(), "send-otp on A"));
+	const onB = browser.on(B);
+	const done = ok(await onB.client.twoFactor.verifyOtp({ code }), "verify-otp on B");
+	assert.equal(done.user.twoFactorEnabled, true);
+	assert.equal(ok(await onB.on(A).client.getSession(), "get-session on A").session.token, done.token);
+	const { data } = await challenged(A, email);
+	assert.deepEqual(data.twoFactorMethods, ["otp"]);
 });
 
 test("backup codes regenerated on B work on A; get-totp-uri on B gives A's URI", async () => {

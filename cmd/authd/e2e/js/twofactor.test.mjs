@@ -313,6 +313,27 @@ describe("management", () => {
 		assert.ok(res.token);
 	});
 
+	test("session mode: a mailed code answers the session, and turns two-factor on for a user without it", async () => {
+		const { browser, email } = await enrolled(ORIGIN, "OtpSession");
+		const token = browser.sessionToken();
+		const code = await mailedCode(email, async () => ok(await browser.client.twoFactor.sendOtp(), "send-otp with a session"));
+		const same = ok(await browser.client.twoFactor.verifyOtp({ code }), "verify-otp with a session");
+		assert.equal(same.token, token, "two-factor on already: the session stays");
+		assert.equal(browser.sessionToken(), token);
+
+		const plain = new TwoFactorBrowser(ORIGIN);
+		const other = newEmail("OtpSessionOff");
+		ok(await plain.client.signUp.email({ name: "P", email: other, password: PASSWORD }), "sign-up");
+		const before = plain.sessionToken();
+		const first = await mailedCode(other, async () => ok(await plain.client.twoFactor.sendOtp(), "send-otp without two-factor"));
+		const turnedOn = ok(await plain.client.twoFactor.verifyOtp({ code: first }), "verify-otp without two-factor");
+		assert.notEqual(turnedOn.token, before, "the answer carries the rotated session");
+		assert.equal(plain.sessionToken(), turnedOn.token);
+		assert.equal(turnedOn.user.twoFactorEnabled, true);
+		const { data } = await challenged(ORIGIN, other);
+		assert.deepEqual(data.twoFactorMethods, ["otp"], "no two_factor row: challenged with otp alone");
+	});
+
 	test("OTP-only two-factor: enable with method otp, challenged with otp alone", async () => {
 		const browser = new TwoFactorBrowser(ORIGIN);
 		const email = newEmail("OtpOnly");
