@@ -104,6 +104,15 @@ func waitQueued(t *testing.T, b *batch.Batcher[job, int], inflight, pending int)
 	}
 }
 
+// waitRunning waits until n batches have started; one held by a job has
+// taken its calls already.
+func waitRunning(t *testing.T, r *recorder, n int) {
+	t.Helper()
+	for len(r.ran()) < n {
+		runtime.Gosched()
+	}
+}
+
 // lineUp starts a call of job 0, held until release is called, then queues
 // calls of ids behind it in that order (Inflight must be 1).
 func lineUp(t *testing.T, r *recorder, ids ...int) (answers []<-chan answer, release func()) {
@@ -113,7 +122,7 @@ func lineUp(t *testing.T, r *recorder, ids ...int) (answers []<-chan answer, rel
 	release = func() { once.Do(func() { close(hold) }) }
 	t.Cleanup(release)
 	answers = append(answers, r.do(context.Background(), job{id: 0, hold: hold}))
-	waitQueued(t, r.b, 1, 0)
+	waitRunning(t, r, 1)
 	for i, id := range ids {
 		answers = append(answers, r.do(context.Background(), job{id: id}))
 		waitQueued(t, r.b, 1, i+1)
@@ -203,7 +212,7 @@ func TestInflightBatchesAreBounded(t *testing.T) {
 	defer close(hold)
 	first := r.do(context.Background(), job{id: 1, hold: hold})
 	second := r.do(context.Background(), job{id: 2, hold: hold})
-	waitQueued(t, r.b, 2, 0) // both lead a batch of their own
+	waitRunning(t, r, 2) // both lead a batch of their own
 	third := r.do(context.Background(), job{id: 3})
 	waitQueued(t, r.b, 2, 1)
 	hold <- struct{}{} // one of the two batches finishes...
@@ -298,7 +307,7 @@ func TestPanicInBatchReleasesItsSlot(t *testing.T) {
 		r := newRecorder(batch.Options{Inflight: 1, Size: 3})
 		hold := make(chan struct{})
 		first := r.do(context.Background(), job{id: 0, hold: hold})
-		waitQueued(t, r.b, 1, 0)
+		waitRunning(t, r, 1)
 		// 1, the oldest waiter, leads the batch that meets boom; 4 waits
 		// for the next.
 		var answers []<-chan answer
@@ -377,7 +386,7 @@ func TestBatchContext(t *testing.T) {
 		hold := make(chan struct{})
 		ctx, cancel := context.WithCancel(context.Background())
 		leader := r.do(ctx, job{id: 1, hold: hold})
-		waitQueued(t, r.b, 1, 0)
+		waitRunning(t, r, 1)
 		cancel() // the leader's caller gives up while its batch runs
 		close(hold)
 		wantAnswer(t, receive(t, leader))
