@@ -124,8 +124,9 @@ func (b *Batcher[Q, A]) Do(ctx context.Context, req Q) (A, error) {
 // lead runs one batch, c's own call and what is queued, then passes the
 // slot on.
 func (b *Batcher[Q, A]) lead(ctx context.Context, c *call[Q, A]) {
-	calls := Calls[Q, A]{c}
 	b.mu.Lock()
+	calls := make(Calls[Q, A], 1, min(1+len(b.pending), max(b.opt.Size, 1)))
+	calls[0] = c
 	for len(b.pending) > 0 && len(calls) < b.opt.Size {
 		next := b.pop()
 		if next.state.CompareAndSwap(waiting, taken) {
