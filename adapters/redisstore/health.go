@@ -45,7 +45,7 @@ func newHealth(c *cache, backlog core.CacheBacklog, log *slog.Logger) *Health {
 // LookupStats reports get-session's pipelined reads so far: pipelines run
 // and reads they answered (metrics).
 func (h *Health) LookupStats() (batches, reads uint64) {
-	return h.cache.reads.batches.Load(), h.cache.reads.reads.Load()
+	return h.cache.reads.calls.Stats()
 }
 
 // Usable reports whether Redis may be read now.
