@@ -45,11 +45,30 @@ func lineUp(t *testing.T, db *bun.DB, l *pgconn.Lookups[string], first string, k
 	release = lockKV(t, db)
 	answers = append(answers, get(l, first))
 	waitQueued(t, l, 0)
+	// Holding the slot is not yet having taken the queue: only a query
+	// waiting for the lock shows that first's batch is formed and sent.
+	waitBlocked(t, db)
 	for i, key := range keys {
 		answers = append(answers, get(l, key))
 		waitQueued(t, l, i+1)
 	}
 	return answers, release
+}
+
+func waitBlocked(t *testing.T, db *bun.DB) {
+	t.Helper()
+	for {
+		var n int
+		err := db.NewRaw(`SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'kv'::regclass
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(context.Background(), &n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func waitQueued(t *testing.T, l *pgconn.Lookups[string], pending int) {
