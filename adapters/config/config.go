@@ -60,6 +60,10 @@ type Auth struct {
 	DeleteUserEnabled        bool     `koanf:"delete_user_enabled"`
 	RateLimitEnabled         bool     `koanf:"rate_limit_enabled"`
 	RateLimitStorage         string   `koanf:"rate_limit_storage"` // memory | database | secondary-storage
+	// RateLimitWindow and RateLimitMax are better-auth's rateLimit.window
+	// and rateLimit.max: the rule of every route without a stricter one.
+	RateLimitWindow time.Duration `koanf:"rate_limit_window"`
+	RateLimitMax    int           `koanf:"rate_limit_max"`
 	// SecondaryStorage is "redis" for better-auth's secondaryStorage
 	// (sessions, verification values and rate limits in Redis), or empty.
 	SecondaryStorage string `koanf:"secondary_storage"`
@@ -179,6 +183,8 @@ func defaults() map[string]any {
 		"auth.trusted_proxies":                   []string{},
 		"auth.rate_limit_enabled":                true,
 		"auth.rate_limit_storage":                "memory",
+		"auth.rate_limit_window":                 "10s",
+		"auth.rate_limit_max":                    100,
 		"auth.secondary_storage":                 "",
 		"auth.store_session_in_database":         true,
 		"redis.url":                              "",

@@ -65,6 +65,12 @@ func (c Config) Validate() error {
 	if prod && !c.Auth.RateLimitEnabled {
 		add("AUTH_RATE_LIMIT_ENABLED must not be false when APP_ENV is production")
 	}
+	if c.Auth.RateLimitWindow < time.Second || c.Auth.RateLimitWindow%time.Second != 0 {
+		add("AUTH_RATE_LIMIT_WINDOW must be a whole number of seconds, at least 1s (got %s)", c.Auth.RateLimitWindow)
+	}
+	if c.Auth.RateLimitMax < 1 {
+		add("AUTH_RATE_LIMIT_MAX must be at least 1 (got %d)", c.Auth.RateLimitMax)
+	}
 	if !slices.Contains([]string{"memory", "database", "secondary-storage"}, c.Auth.RateLimitStorage) {
 		add("AUTH_RATE_LIMIT_STORAGE must be memory, database or secondary-storage (got %q)", c.Auth.RateLimitStorage)
 	} else if c.Auth.RateLimitStorage == "secondary-storage" && c.Auth.SecondaryStorage != "redis" {

@@ -204,7 +204,7 @@ func (s *server) rateLimit(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	route := s.rateRoutes.match(rateLimitPath(string(raw), s.o.BasePath))
-	rule := ruleFor(route)
+	rule := ruleFor(route, rateRule{s.o.RateLimitWindow, s.o.RateLimitMax})
 	keyIP := noTrustedIP
 	if a, ok := s.client(c); ok {
 		keyIP = rateKeyIP(a)

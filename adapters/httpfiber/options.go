@@ -33,6 +33,11 @@ type Options struct {
 	TrustedOrigins []string
 	// RateLimitEnabled turns on better-auth's per-IP, per-route limits.
 	RateLimitEnabled bool
+	// RateLimitWindow and RateLimitMax are the rule of routes without a
+	// stricter built-in one (better-auth's rateLimit.window and .max),
+	// default 100 requests per 10 s. The window is whole seconds.
+	RateLimitWindow time.Duration
+	RateLimitMax    int
 	// TrustedProxies (IPs or CIDRs) may supply the client address in
 	// X-Forwarded-For or RFC 7239 Forwarded. Requests from anyone else are
 	// keyed by their socket address.
@@ -128,6 +133,12 @@ func (o Options) Validate() error {
 	if o.BodyLimit < 0 {
 		errs = append(errs, errors.New("httpfiber: BodyLimit must not be negative"))
 	}
+	if o.RateLimitWindow < 0 || o.RateLimitWindow%time.Second != 0 {
+		errs = append(errs, fmt.Errorf("httpfiber: RateLimitWindow %v must be whole seconds", o.RateLimitWindow))
+	}
+	if o.RateLimitMax < 0 {
+		errs = append(errs, errors.New("httpfiber: RateLimitMax must not be negative"))
+	}
 	if o.MaxConns < 0 {
 		errs = append(errs, errors.New("httpfiber: MaxConns must not be negative"))
 	}
@@ -148,6 +159,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxConns == 0 {
 		o.MaxConns = defaultMaxConns
+	}
+	if o.RateLimitWindow == 0 {
+		o.RateLimitWindow = ruleDefault.window
+	}
+	if o.RateLimitMax == 0 {
+		o.RateLimitMax = ruleDefault.max
 	}
 	if o.ReadTimeout == 0 {
 		o.ReadTimeout = defaultReadTimeout

@@ -71,14 +71,15 @@ type rateRule struct {
 }
 
 var (
+	// ruleDefault is better-auth's rateLimit.window and .max when unset.
 	ruleDefault   = rateRule{10 * time.Second, 100}
 	ruleSensitive = rateRule{10 * time.Second, 3}
 	ruleMail      = rateRule{60 * time.Second, 3}
 )
 
 // ruleFor picks better-auth's built-in rule for a route relative to the base
-// path (as produced by rateRoutes.match).
-func ruleFor(path string) rateRule {
+// path (as produced by rateRoutes.match); other routes get def.
+func ruleFor(path string, def rateRule) rateRule {
 	// "/two-factor/" is the twoFactor plugin's rule (the same 3 per 10 s).
 	for _, p := range []string{"/sign-in", "/sign-up", "/change-password", "/change-email", "/two-factor/"} {
 		if strings.HasPrefix(path, p) {
@@ -91,7 +92,7 @@ func ruleFor(path string) rateRule {
 		path == "/email-otp/send-verification-otp", path == "/email-otp/request-password-reset":
 		return ruleMail
 	}
-	return ruleDefault
+	return def
 }
 
 // rateLimitPath canonicalises a raw request path so that spellings of one

@@ -40,7 +40,7 @@ func TestRateLimitPath(t *testing.T) {
 		"/forget-password": ruleMail, "/get-session": ruleDefault, "/request-password-reset/x": ruleDefault,
 		"/two-factor/verify-totp": ruleSensitive, "/two-factor/send-otp": ruleSensitive,
 	} {
-		if got := ruleFor(path); got != want {
+		if got := ruleFor(path, ruleDefault); got != want {
 			t.Errorf("ruleFor(%q) = %v, want %v", path, got, want)
 		}
 	}
@@ -218,6 +218,32 @@ func TestRateLimit(t *testing.T) {
 		}
 		wantStatus(t, h.get("/error"), 429)
 	})
+}
+
+// RateLimitWindow and RateLimitMax replace the default rule only: the
+// built-in stricter rules keep their own.
+func TestRateLimit_ConfiguredDefaultRule(t *testing.T) {
+	h := newHarness(t, harnessConfig{opts: func(o *Options) {
+		o.RateLimitEnabled = true
+		o.RateLimitWindow = 30 * time.Second
+		o.RateLimitMax = 5
+	}})
+	for i := 0; i < 5; i++ {
+		wantStatus(t, h.get("/error"), 200)
+	}
+	r := h.get("/error")
+	wantStatus(t, r, 429)
+	if got := r.header.Get("X-Retry-After"); got != "30" {
+		t.Errorf("X-Retry-After %q, want 30", got)
+	}
+	h.clock.Advance(29 * time.Second)
+	wantStatus(t, h.get("/error"), 429)
+	h.clock.Advance(time.Second)
+	wantStatus(t, h.get("/error"), 200)
+	for i := 0; i < 3; i++ {
+		wantStatus(t, h.post("/sign-in/email", `{}`), 400)
+	}
+	wantStatus(t, h.post("/sign-in/email", `{}`), 429)
 }
 
 func TestRateLimit_TrustedProxy(t *testing.T) {

@@ -184,6 +184,8 @@ func httpOptions(cfg config.Config, log *slog.Logger, jwt *tokens.Service) httpf
 		Secret:             []byte(cfg.App.Secret.Reveal()),
 		TrustedOrigins:     cfg.Auth.TrustedOrigins,
 		RateLimitEnabled:   cfg.Auth.RateLimitEnabled,
+		RateLimitWindow:    cfg.Auth.RateLimitWindow,
+		RateLimitMax:       cfg.Auth.RateLimitMax,
 		TrustedProxies:     cfg.Auth.TrustedProxies,
 		CookieCacheMaxAge:  cfg.Auth.CookieCacheMaxAge,
 		CookieCacheVersion: cfg.Auth.CookieCacheVersion,

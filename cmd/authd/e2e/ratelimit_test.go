@@ -22,21 +22,30 @@ type limitRun struct {
 
 // TestRateLimitsMatchBetterAuth drives the real better-auth and authd, each
 // with in-memory rate limits, through better-auth's three built-in rules:
-// the default (100 per 10 s), the sensitive routes (3 per 10 s) and the mail
+// the default (100 per 10 s, or AUTH_RATE_LIMIT_MAX per
+// AUTH_RATE_LIMIT_WINDOW), the sensitive routes (3 per 10 s) and the mail
 // routes (3 per 60 s). Both must let the same number of calls through and
 // refuse the next with the same X-Retry-After and body.
 func TestRateLimitsMatchBetterAuth(t *testing.T) {
 	installJS(t)
+	t.Run("defaults", func(t *testing.T) { rateLimitsMatch(t, 100, 10) })
+	t.Run("a configured default rule", func(t *testing.T) {
+		rateLimitsMatch(t, 5, 30, "AUTH_RATE_LIMIT_WINDOW=30s", "AUTH_RATE_LIMIT_MAX=5")
+	})
+}
+
+func rateLimitsMatch(t *testing.T, defaultMax, defaultWindow int, settings ...string) {
 	db, _ := bunpgtest.NewMigratedDatabase(t)
 	mailDir := t.TempDir()
-	authd := startAuthd(t, db, startMailSink(t, mailDir), "AUTH_RATE_LIMIT_ENABLED=true", "AUTH_TRUSTED_PROXIES=127.0.0.1")
-	ref := startReferenceWith(t, db, mailDir, "AUTH_RATE_LIMIT_ENABLED=true")
+	settings = append(settings, "AUTH_RATE_LIMIT_ENABLED=true")
+	authd := startAuthd(t, db, startMailSink(t, mailDir), append(settings, "AUTH_TRUSTED_PROXIES=127.0.0.1")...)
+	ref := startReferenceWith(t, db, mailDir, settings...)
 
 	routes := []struct {
 		name, method, path, body string
 		passed, wantRetry        int
 	}{
-		{"default rule", http.MethodGet, "/get-session", "", 100, 10},
+		{"default rule", http.MethodGet, "/get-session", "", defaultMax, defaultWindow},
 		{"sensitive rule", http.MethodPost, "/sign-in/email", "{}", 3, 10},
 		{"mail rule", http.MethodPost, "/request-password-reset", `{"email":"nobody@example.com"}`, 3, 60},
 	}

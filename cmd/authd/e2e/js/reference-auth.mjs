@@ -156,7 +156,11 @@ export function createReferenceAuth({ baseURL, mailDir, pool, secret, redis = nu
 		...(redis ? { secondaryStorage: redisStorage({ client: redis }) } : {}),
 		// On only where the Go harness asks (the Redis suite's shared limits);
 		// with secondaryStorage better-auth counts there.
-		rateLimit: { enabled: process.env.AUTH_RATE_LIMIT_ENABLED === "true" },
+		rateLimit: {
+			enabled: process.env.AUTH_RATE_LIMIT_ENABLED === "true",
+			...(process.env.AUTH_RATE_LIMIT_WINDOW ? { window: seconds(process.env.AUTH_RATE_LIMIT_WINDOW) } : {}),
+			...(process.env.AUTH_RATE_LIMIT_MAX ? { max: Number(process.env.AUTH_RATE_LIMIT_MAX) } : {}),
+		},
 		telemetry: { enabled: false },
 		plugins: [...twoFactorPlugins(send), ...pluginsFromEnv(), ...social.plugins],
 		emailAndPassword: {
