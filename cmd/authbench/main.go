@@ -153,6 +153,9 @@ func run(ctx context.Context, o options) (err error) {
 			return err
 		}
 	}
+	if err := dropPageCache(bin); err != nil {
+		return err
+	}
 
 	if o.scenarios["pgbench"] {
 		pgbDB := "authbench_pgb_" + randomHex(4)

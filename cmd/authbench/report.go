@@ -32,21 +32,21 @@ type report struct {
 	opts    options
 	machine machine
 
-	pgbench                    []result
-	sessionQuery               []result
-	getSession, wrk            result
-	cookieCache                result
-	redisBaseline, redisGet    result
-	redisPGPerGet              float64 // Postgres transactions per get-session answered from Redis
-	instancesGet               result  // get-session over three instances on one Redis
-	instancesSignIn            result
-	bearer, token, jwtSession  result
-	signIn, signUp, flood      result
-	ceilings                   []ceiling
-	idle, settled              memory
-	floodHWM                   int64
-	background                 cpuSplit
-	profile                    string
+	pgbench                   []result
+	sessionQuery              []result
+	getSession, wrk           result
+	cookieCache               result
+	redisBaseline, redisGet   result
+	redisPGPerGet             float64 // Postgres transactions per get-session answered from Redis
+	instancesGet              result  // get-session over three instances on one Redis
+	instancesSignIn           result
+	bearer, token, jwtSession result
+	signIn, signUp, flood     result
+	ceilings                  []ceiling
+	idle, settled             memory
+	floodHWM                  int64
+	background                cpuSplit
+	profile                   string
 }
 
 // bestCeiling is the better of the measurements, or nil if none ran.
