@@ -95,6 +95,7 @@ func NewApp(o Options, auth *core.Auth, limiter core.RateLimiter, ready Readines
 		EnableTrustedProxyCheck:   true,
 		TrustedProxies:            fiberProxies,
 	})
+	app.Server().MaxIdleWorkerDuration = idleWorker
 	app.Use(s.edge)
 	app.Use(s.cors)
 	if o.RateLimitEnabled {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 const (
@@ -33,6 +35,28 @@ type authd struct {
 	logPath   string
 	exited    chan struct{}
 	quietWait time.Duration
+}
+
+// dropPageCache has the kernel forget bin's cached pages. The linker writes
+// its output through a shared mapping, and the page cache it leaves (large
+// folios, each mapped whole on a fault) makes the same binary started
+// straight after go build show up to 3 MiB more RssFile than once copied or
+// read from disk; dropped, authd's pages are read from disk as a deployed
+// binary's are, and the idle figures compare from run to run.
+func dropPageCache(bin string) error {
+	f, err := os.Open(bin)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	// Dirty pages are not dropped: write them out first.
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("%s: %w", bin, err)
+	}
+	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+		return fmt.Errorf("%s: fadvise: %w", bin, err)
+	}
+	return nil
 }
 
 func goBuild(ctx context.Context, root, out string) error {

@@ -119,7 +119,9 @@ func runLoad(ctx context.Context, srv *authd, w workload) result {
 	r := phase(ctx, addr, w, w.dur)
 	r.cpu = snapCPU(srv.pid).sub(before, 0)
 	r.peakRSS = sampler.stop()
-	_, r.hwm, _ = procMemory(srv.pid)
+	if m, err := procMemory(srv.pid); err == nil {
+		r.hwm = m.hwm
+	}
 	return r
 }
 

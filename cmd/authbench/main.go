@@ -153,6 +153,9 @@ func run(ctx context.Context, o options) (err error) {
 			return err
 		}
 	}
+	if err := dropPageCache(bin); err != nil {
+		return err
+	}
 
 	if o.scenarios["pgbench"] {
 		pgbDB := "authbench_pgb_" + randomHex(4)
@@ -193,7 +196,7 @@ func run(ctx context.Context, o options) (err error) {
 	// Idle is measured before any request: that is what an operator sees for
 	// an instance that has just started and is waiting for traffic.
 	time.Sleep(time.Second)
-	if rep.idleRSS, rep.idleHWM, err = procMemory(srv.pid); err != nil {
+	if rep.idle, err = procMemory(srv.pid); err != nil {
 		return err
 	}
 
@@ -311,7 +314,7 @@ func run(ctx context.Context, o options) (err error) {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if rep.settledRSS, _, err = procMemory(srv.pid); err != nil {
+	if rep.settled, err = procMemory(srv.pid); err != nil {
 		return err
 	}
 	if o.profileDir != "" {

@@ -103,8 +103,8 @@ func TestProcTicksOfThisProcess(t *testing.T) {
 	if got <= start {
 		t.Errorf("procTicks(self) did not advance in 5 s of spinning: %v then %v", start, got)
 	}
-	rss, hwm, err := procMemory(os.Getpid())
-	if err != nil || rss <= 0 || hwm < rss {
-		t.Errorf("procMemory = %d, %d, %v", rss, hwm, err)
+	m, err := procMemory(os.Getpid())
+	if err != nil || m.rss <= 0 || m.hwm < m.rss || m.anon <= 0 || m.file <= 0 || m.anon+m.file > m.rss {
+		t.Errorf("procMemory = %+v, %v", m, err)
 	}
 }

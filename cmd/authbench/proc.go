@@ -15,32 +15,36 @@ import (
 // every architecture Go supports.
 const clockTick = 10 * time.Millisecond
 
-// procMemory returns VmRSS and VmHWM (the process's peak RSS) in bytes.
-func procMemory(pid int) (rss, hwm int64, err error) {
+// memory is a process's resident memory from /proc/<pid>/status, in bytes:
+// VmRSS, VmHWM (its peak) and VmRSS's split into anonymous memory (heap,
+// stacks, written globals) and mapped file pages (mostly the binary's code
+// and read-only data), which call for different remedies.
+type memory struct{ rss, hwm, anon, file int64 }
+
+func procMemory(pid int) (memory, error) {
+	var m memory
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, err
+		return m, err
 	}
+	fields := map[string]*int64{"VmRSS": &m.rss, "VmHWM": &m.hwm, "RssAnon": &m.anon, "RssFile": &m.file}
 	for _, line := range strings.Split(string(b), "\n") {
 		k, v, ok := strings.Cut(line, ":")
-		if !ok || (k != "VmRSS" && k != "VmHWM") {
+		dst := fields[k]
+		if !ok || dst == nil {
 			continue
 		}
 		f := strings.Fields(v)
 		if len(f) != 2 || f[1] != "kB" {
-			return 0, 0, fmt.Errorf("/proc/%d/status: unexpected %q", pid, line)
+			return m, fmt.Errorf("/proc/%d/status: unexpected %q", pid, line)
 		}
 		n, err := strconv.ParseInt(f[0], 10, 64)
 		if err != nil {
-			return 0, 0, err
+			return m, err
 		}
-		if k == "VmRSS" {
-			rss = n << 10
-		} else {
-			hwm = n << 10
-		}
+		*dst = n << 10
 	}
-	return rss, hwm, nil
+	return m, nil
 }
 
 // rssSampler records the largest VmRSS seen while a scenario runs; VmHWM
@@ -59,8 +63,8 @@ func sampleRSS(pid int, every time.Duration) *rssSampler {
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
-			if rss, _, err := procMemory(pid); err == nil && rss > s.peak {
-				s.peak = rss
+			if m, err := procMemory(pid); err == nil && m.rss > s.peak {
+				s.peak = m.rss
 			}
 			select {
 			case <-s.stopc:

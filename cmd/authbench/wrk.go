@@ -82,7 +82,9 @@ func (b *bench) wrkGetSession() (result, error) {
 	}
 	r.conns, r.elapsed, r.peakRSS = b.opts.conns, time.Duration(secs)*time.Second, peak
 	r.cpu = after.sub(before, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
-	_, r.hwm, _ = procMemory(b.srv.pid)
+	if m, err := procMemory(b.srv.pid); err == nil {
+		r.hwm = m.hwm
+	}
 	progress("wrk get-session: %.0f req/s, p99 %s, %d errors", r.rps, r.p99, r.errors)
 	return r, nil
 }

@@ -95,6 +95,8 @@ func appOptions(cfg config.Config, log *slog.Logger, store storage) fx.Option {
 		metricsOption(cfg),
 		tracingOption(tracingEnv),
 		fx.Invoke(startJanitor),
+		// Last: its first release follows the other start hooks.
+		fx.Invoke(startIdleRelease),
 	)
 }
 
