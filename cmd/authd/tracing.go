@@ -11,7 +11,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -19,13 +19,12 @@ import (
 
 	"github.com/authd/authd/adapters/config"
 	"github.com/authd/authd/adapters/httpfiber"
-	"github.com/authd/authd/adapters/otlphttp"
 	"github.com/authd/authd/core/tokens"
 )
 
 // tracingOption exports OpenTelemetry traces over OTLP/HTTP when the
-// standard OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT) is set, with
-// the other OTEL_EXPORTER_OTLP_* variables as otlptracehttp reads them. Spans: one per HTTP
+// standard OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT) is set; the
+// exporter reads the other OTEL_* variables itself. Spans: one per HTTP
 // request (named by method and route pattern), one per Postgres query
 // (bunotel) and one per Redis command or pipeline.
 func tracingOption(getenv func(string) string) fx.Option {
@@ -34,11 +33,7 @@ func tracingOption(getenv func(string) string) fx.Option {
 	}
 	return fx.Options(
 		fx.Provide(func(lc fx.Lifecycle) (trace.TracerProvider, error) {
-			cfg, err := otlphttp.FromEnv(getenv, os.ReadFile)
-			if err != nil {
-				return nil, err
-			}
-			exp, err := otlptrace.New(context.Background(), otlphttp.New(cfg))
+			exp, err := otlptracehttp.New(context.Background())
 			if err != nil {
 				return nil, err
 			}
