@@ -67,7 +67,7 @@ func TestHousekeepingUsesIndexes(t *testing.T) {
 			if _, err := tx.ExecContext(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
 				return err
 			}
-			return tx.NewRaw("EXPLAIN " + query).Scan(ctx, &plan)
+			return tx.NewRaw("EXPLAIN "+query).Scan(ctx, &plan)
 		})
 		if err != nil {
 			t.Fatalf("EXPLAIN %s: %v", query, err)
