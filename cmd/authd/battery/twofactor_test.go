@@ -55,23 +55,7 @@ func TestTwoFactorAbuse(t *testing.T) {
 			for i := range clients {
 				clients[i] = tf.challenge(t, email)
 			}
-			code := tf.code(t, email, 1)
-			statuses := make([]int, n)
-			start := make(chan struct{})
-			var wg sync.WaitGroup
-			for i := range clients {
-				wg.Go(func() {
-					<-start
-					r, err := clients[i].post("/api/auth/two-factor/verify-totp", map[string]any{"code": code})
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					statuses[i] = r.Status
-				})
-			}
-			close(start)
-			wg.Wait()
+			statuses := postAtOnce(t, clients, "/api/auth/two-factor/verify-totp", map[string]any{"code": tf.code(t, email, 1)})
 			ok := 0
 			for _, s := range statuses {
 				if s == http.StatusOK {
@@ -185,22 +169,7 @@ func TestTwoFactorAbuse(t *testing.T) {
 		for i := range clients {
 			clients[i] = tf.challenge(t, email)
 		}
-		var wg sync.WaitGroup
-		statuses := make([]int, n)
-		start := make(chan struct{})
-		for i := range clients {
-			wg.Go(func() {
-				<-start
-				r, err := clients[i].post("/api/auth/two-factor/verify-backup-code", map[string]any{"code": codes[0]})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				statuses[i] = r.Status
-			})
-		}
-		close(start)
-		wg.Wait()
+		statuses := postAtOnce(t, clients, "/api/auth/two-factor/verify-backup-code", map[string]any{"code": codes[0]})
 		ok := 0
 		for _, s := range statuses {
 			switch s {
@@ -338,4 +307,27 @@ func cookieValue(t *testing.T, c *client, a *authd, name string) string {
 func setCookie(c *client, a *authd, name, value string) {
 	u, _ := url.Parse(a.Origin)
 	c.hc.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
+}
+
+// postAtOnce has every client post body to path at the same moment and
+// returns their statuses (0 where the request failed, which is an error).
+func postAtOnce(t *testing.T, clients []*client, path string, body any) []int {
+	t.Helper()
+	statuses := make([]int, len(clients))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Go(func() {
+			<-start
+			r, err := clients[i].post(path, body)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			statuses[i] = r.Status
+		})
+	}
+	close(start)
+	wg.Wait()
+	return statuses
 }
